@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"net/url"
 	"time"
 )
@@ -172,3 +173,19 @@ func (c *Config) WantsUpdate() bool {
 		c.TargetPublishMode != "" || c.TargetPublishDate != nil ||
 		c.MandatoryUpdate != nil || c.MandatoryUpdateEffectiveDate != nil
 }
+
+// ErrInvalidInput matches every error that comes from bad inputs or missing
+// configuration found before anything is sent (exit code 2).
+var ErrInvalidInput = errors.New("invalid input")
+
+// InputError is one problem with one input: it names the input and says
+// what it accepts.
+type InputError struct {
+	Input   string // the input's name as in action.yml, e.g. "rollout-percentage"
+	Problem string // what is wrong and what is accepted
+}
+
+func (e *InputError) Error() string { return e.Input + ": " + e.Problem }
+
+// Is makes errors.Is(err, ErrInvalidInput) true.
+func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
