@@ -1,0 +1,17 @@
+// Package storeapi is the client of the Microsoft Store submission API
+// (https://manage.devcenter.microsoft.com/v1.0/my/): package flights, flight
+// and app submissions, their status and their gradual package rollout.
+//
+// The client retries what is safe to retry (GET, PUT, DELETE on 429, 5xx
+// and broken connections; a POST only when the Store certainly did nothing),
+// keeps within the Store's budget of about 20 requests a minute, fetches a
+// bearer token for every attempt so that hour-long waits survive token
+// expiry, and returns every failure as an [*Error] naming the operation, the
+// HTTP status, the Store's code and message and the MS-CorrelationId. No
+// error or log line carries a token or a URL query.
+//
+// Resources keep the JSON fields they do not name (the Extra maps), so that
+// a GET-modify-PUT round trip does not drop what the Store added.
+//
+// API reference: https://learn.microsoft.com/windows/uwp/monetize/create-and-manage-submissions-using-windows-store-services
+package storeapi
