@@ -1,0 +1,229 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/storeflight/storeflight/internal/config"
+	"github.com/storeflight/storeflight/internal/redact"
+)
+
+// credential wraps azidentity's credential: it reports each access token
+// to OnSecret and turns failures into *SignInError.
+type credential struct {
+	inner    azcore.TokenCredential
+	mode     Mode
+	onSecret func(string)
+}
+
+// GetToken implements azcore.TokenCredential.
+func (c *credential) GetToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	slot := &errorSlot{}
+	tk, err := c.inner.GetToken(context.WithValue(ctx, slotKey{}, slot), opts)
+	if err != nil {
+		e := newSignInError(c.mode, err, slot.err)
+		// azidentity keeps only the message of some causes; a cancelled
+		// run must still be recognisable with errors.Is.
+		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(e, ctxErr) {
+			e.errs = append(e.errs, ctxErr)
+		}
+		return azcore.AccessToken{}, e
+	}
+	c.onSecret(tk.Token)
+	return tk, nil
+}
+
+// SignInError is a failed sign-in: Entra ID refused, or the federated
+// token could not be had. Its message is one line (plus a hint), already
+// redacted; Unwrap reaches azidentity's error or the callback's.
+type SignInError struct {
+	Mode          Mode
+	StatusCode    int    // HTTP status of the refusing endpoint, 0 if none answered
+	Code          string // Entra's code, e.g. "AADSTS70021", or ""
+	Description   string // Entra's error_description up to its trace details, redacted
+	CorrelationID string // Entra's correlation_id, for a support request
+	Hint          string // what to do about it, when known
+
+	msg  string
+	errs []error
+}
+
+func (e *SignInError) Error() string { return e.msg }
+
+// Unwrap returns the underlying errors: azidentity's, or the assertion
+// callback's, and the context's when it ended. Their messages are not
+// redacted: print the SignInError, not what it wraps.
+func (e *SignInError) Unwrap() []error { return e.errs }
+
+var aadstsRE = regexp.MustCompile(`AADSTS(\d+)`)
+
+// newSignInError describes err, which GetToken returned; cbErr is what the
+// assertion callback failed with, if it did.
+func newSignInError(mode Mode, err, cbErr error) *SignInError {
+	e := &SignInError{Mode: mode, errs: []error{err}}
+	var detail string
+	var afe *azidentity.AuthenticationFailedError
+	switch {
+	case cbErr != nil:
+		e.errs = []error{cbErr}
+		detail = "could not get the federated token: " + cbErr.Error()
+		e.Hint = callbackHint(mode, cbErr)
+	case errors.As(err, &afe) && afe.RawResponse != nil:
+		detail = e.fromResponse(afe.RawResponse)
+	default:
+		// No response: a network failure, a cancelled context, or an error
+		// of azidentity's own. Its first line says which.
+		detail = firstLine(err.Error())
+		if m := aadstsRE.FindString(err.Error()); m != "" {
+			e.Code = m
+		}
+	}
+	if e.Hint == "" {
+		e.Hint = hint(mode, e.Code)
+	}
+	msg := fmt.Sprintf("sign-in to Entra ID (%s) failed: %s", mode, detail)
+	if e.CorrelationID != "" {
+		msg += " (correlation ID " + e.CorrelationID + ")"
+	}
+	if e.Hint != "" {
+		msg += "\nhint: " + e.Hint
+	}
+	e.msg = redact.String(msg)
+	e.Description = redact.String(e.Description)
+	return e
+}
+
+// fromResponse reads Entra's error body (or another endpoint's, such as
+// the Azure Pipelines OIDC endpoint) and returns the detail line.
+func (e *SignInError) fromResponse(resp *http.Response) string {
+	e.StatusCode = resp.StatusCode
+	where := ""
+	if resp.Request != nil {
+		where = resp.Request.Method + " " + resp.Request.URL.Host + resp.Request.URL.Path + ": "
+	}
+	body, _ := runtime.Payload(resp)
+	var b struct {
+		Error         string `json:"error"`
+		Description   string `json:"error_description"`
+		Codes         []int  `json:"error_codes"`
+		CorrelationID string `json:"correlation_id"`
+		Message       string `json:"message"`
+	}
+	if json.Unmarshal(body, &b) == nil && (b.Error != "" || b.Description != "") {
+		e.Description = trimTrace(b.Description)
+		e.CorrelationID = b.CorrelationID
+		if m := aadstsRE.FindString(b.Description); m != "" {
+			e.Code = m
+		} else if len(b.Codes) > 0 {
+			e.Code = fmt.Sprintf("AADSTS%d", b.Codes[0])
+		}
+		d := e.Description
+		if d == "" {
+			d = "no description"
+		}
+		return fmt.Sprintf("%s%d %s: %s", where, resp.StatusCode, b.Error, d)
+	}
+	// Not Entra's format: show the status and the start of the body.
+	text := strings.TrimSpace(b.Message)
+	if text == "" {
+		text = strings.TrimSpace(string(body))
+	}
+	if e.Mode == config.AuthAzurePipelines {
+		e.Hint = "the Azure Pipelines OIDC endpoint refused: check service-connection-id (a workload identity federation connection this pipeline may use) and that SYSTEM_ACCESSTOKEN is mapped from $(System.AccessToken)"
+	}
+	if len(text) > 300 {
+		text = text[:300] + "…"
+	}
+	if text != "" {
+		text = ": " + firstLine(text)
+	}
+	return fmt.Sprintf("%s%s%s", where, resp.Status, text)
+}
+
+// trimTrace cuts Entra's description before its Trace ID, Correlation ID
+// and Timestamp, which are noise in a CI log (the correlation ID is kept
+// apart).
+func trimTrace(d string) string {
+	if i := strings.Index(d, "Trace ID:"); i >= 0 {
+		d = d[:i]
+	}
+	return strings.TrimSpace(firstLine(d))
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		return strings.TrimSpace(s[:i])
+	}
+	return s
+}
+
+// hint says what to do about the Entra errors a release engineer meets
+// when setting up federated sign-in.
+func hint(mode Mode, code string) string {
+	switch code {
+	case "AADSTS70021", "AADSTS700213":
+		return "no federated credential on the app matches this token's issuer and subject; add one under Entra ID > App registrations > the app > Certificates & secrets > Federated credentials, with the subject exactly as " + subjectFormat(mode)
+	case "AADSTS700212":
+		return "the token's audience matches no federated credential: the credential's audience (usually " + DefaultAudience + ") and oidc-audience must be equal"
+	case "AADSTS700211":
+		return "the token's issuer matches no federated credential: " + issuerFormat(mode)
+	case "AADSTS700024":
+		return "the federated token has expired or is not yet valid: it must be fresh at every sign-in (for federated-token-file, whoever writes the file must renew it), and the runner's clock must be right"
+	case "AADSTS7000215":
+		return "the client secret is wrong: use the secret's Value, not its Secret ID, from Entra ID > App registrations > the app > Certificates & secrets"
+	case "AADSTS7000222":
+		return "the client secret has expired: create a new one under Certificates & secrets and update client-secret (or switch to federated sign-in and have no secret to renew)"
+	case "AADSTS700016":
+		return "no application with this client-id exists in tenant-id's directory: check both IDs on the app's Overview page, and that the app is registered in the tenant linked to Partner Center"
+	case "AADSTS90002":
+		return "no tenant with this tenant-id exists in this cloud: check tenant-id (the Directory (tenant) ID) and authority-host"
+	}
+	return ""
+}
+
+func subjectFormat(mode Mode) string {
+	switch mode {
+	case config.AuthGitHubOIDC:
+		return "GitHub sends it: repo:OWNER/REPO:ref:refs/heads/main for a branch, repo:OWNER/REPO:environment:NAME for a job with an environment, repo:OWNER/REPO:ref:refs/tags/v1 for a tag, repo:OWNER/REPO:pull_request for a pull request"
+	case config.AuthAzurePipelines:
+		return "Azure DevOps sends it: sc://ORGANIZATION/PROJECT/SERVICE-CONNECTION-NAME (the service connection's page shows it)"
+	case config.AuthFederatedTokenFile:
+		return "the token's issuer sends it (GitLab: project_path:GROUP/PROJECT:ref_type:branch:ref:main; Kubernetes: system:serviceaccount:NAMESPACE:NAME)"
+	}
+	return "the token's sub claim"
+}
+
+func issuerFormat(mode Mode) string {
+	switch mode {
+	case config.AuthGitHubOIDC:
+		return "GitHub's is https://token.actions.githubusercontent.com (or with /ENTERPRISE appended when the enterprise customised it)"
+	case config.AuthAzurePipelines:
+		return "Azure DevOps' is https://vstoken.dev.azure.com/ORGANIZATION-ID (the service connection's page shows it)"
+	}
+	return "it must equal the token's iss claim (GitLab: https://gitlab.com or your instance's URL)"
+}
+
+// callbackHint says what to do when the federated token could not be had.
+func callbackHint(mode Mode, err error) string {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return ""
+	}
+	switch mode {
+	case config.AuthGitHubOIDC:
+		return "GitHub refused or failed to issue an ID token; the job needs `permissions: id-token: write`, and a pull request from a fork gets no token"
+	case config.AuthFederatedTokenFile:
+		return "federated-token-file must name a readable file holding the token"
+	}
+	return ""
+}
