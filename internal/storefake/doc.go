@@ -1,0 +1,58 @@
+// Package storefake simulates the Microsoft Store submission API and the
+// Azure blob endpoint behind a submission's fileUploadUrl, as
+// /work/shared/STOREAPI.md describes them. The same handler serves the unit
+// tests (in process, through HTTPClient, with no socket), the --simulate mode
+// of the binary, and end-to-end tests of the compiled binary (Listen, with
+// TLS). It has its own wire format written from STOREAPI.md and never shares
+// the client's types, so that a mistake in the client is not mirrored here.
+//
+// Time comes from Options.Clock: statuses advance on reads, computed from the
+// commit time and the Stages durations, so a test with a clock.Fake sees every
+// stage deterministically.
+//
+// Where STOREAPI.md marks a behaviour as inferred ([I]) or says nothing, the
+// simulator chooses as follows:
+//
+//   - listflights answers 404 ResourceNotFound when the app has no flights,
+//     as the documentation's error table says; @nextLink is present only when
+//     more flights follow and is relative to /v1.0/my/
+//     ("applications/{id}/listflights/?skip=2&top=2").
+//   - A flight or application without a pending (or published) submission
+//     omits pendingFlightSubmission (lastPublishedFlightSubmission) entirely.
+//   - A submission that exists but belongs to another app or flight answers
+//     409 InvalidState; one that does not exist answers 404 ResourceNotFound.
+//   - PUT treats an absent top-level field as "unchanged" and a present
+//     flightPackages (applicationPackages) list as the whole new list. A
+//     package sent with an id that is not one of the submission's packages is
+//     400 InvalidParameterValue; a package without an id that is not
+//     PendingUpload keeps the id of the existing package with that fileName.
+//     Unknown fields (top level, in packages, in packageDeliveryOptions) are
+//     kept and echoed back. targetPublishDate must be RFC 3339 when not empty.
+//   - Delete of a submission is allowed while it is PendingCommit or failed;
+//     while it is being processed, and once published, it is 409.
+//   - Submissions seeded with NoUploadURL stand for ones created in Partner
+//     Center: PUT, commit and delete answer 409 InvalidOperation (SB #248).
+//   - Scripted failures end the stage they name: CommitFailed and
+//     "PendingCommit" end CommitStarted, PreProcessingFailed ends
+//     PreProcessing, CertificationFailed and Canceled end Certification,
+//     ReleaseFailed ends Release, PublishFailed ends Publishing. A submission
+//     sent back to PendingCommit can be edited and committed again.
+//   - The ZIP check runs when CommitStarted ends; an InvalidArchive or
+//     MissingFiles result wins over a scripted failure.
+//   - On publication with gradual rollout enabled, fallbackSubmissionId is the
+//     previously published submission, or that one's own fallback when its
+//     rollout was halted (the next rollout runs from the last finalized one).
+//   - The request budget is a fixed one-minute window that starts with the
+//     first API request; requests answered 401, and injected faults, do not
+//     count. Blob requests are not counted: they go to Azure Storage.
+//   - Requests answered by an injected fault carry the Store's JSON error body
+//     on the API host and Azure's XML error body on the blob host.
+//   - The blob endpoint accepts Put Blob, Put Block, Put Block List (Latest,
+//     Uncommitted and Committed ids, in document order) and Get Blob. A raw
+//     '+' in the SAS query decodes to a space and so fails the signature check
+//     with 403 AuthenticationFailed, as on Azure; a request carrying an
+//     Authorization header is refused with 400 and recorded as Authorized, so
+//     that a leaked Store token shows up in tests.
+//   - The recorded RawQuery of a request has its sig value replaced by
+//     redact.Marker, so Requests() can be printed safely.
+package storefake

@@ -1,0 +1,504 @@
+package storefake
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Submission statuses (STOREAPI.md §4.7).
+const (
+	stPendingCommit       = "PendingCommit"
+	stCommitStarted       = "CommitStarted"
+	stCommitFailed        = "CommitFailed"
+	stPreProcessing       = "PreProcessing"
+	stPreProcessingFailed = "PreProcessingFailed"
+	stCertification       = "Certification"
+	stCertificationFailed = "CertificationFailed"
+	stRelease             = "Release"
+	stReleaseFailed       = "ReleaseFailed"
+	stPendingPublication  = "PendingPublication"
+	stPublishing          = "Publishing"
+	stPublished           = "Published"
+	stPublishFailed       = "PublishFailed"
+	stCanceled            = "Canceled"
+)
+
+// Rollout statuses (STOREAPI.md §4.4).
+const (
+	rolloutNotStarted = "PackageRolloutNotStarted"
+	rolloutInProgress = "PackageRolloutInProgress"
+	rolloutComplete   = "PackageRolloutComplete"
+	rolloutStopped    = "PackageRolloutStopped"
+)
+
+const defaultMandatoryDate = "1601-01-01T00:00:00.0000000Z"
+
+// progression is the order of the processing statuses.
+var progression = []string{stCommitStarted, stPreProcessing, stCertification, stRelease, stPendingPublication, stPublishing, stPublished}
+
+// failureEnds maps a failure status to the status whose end it replaces.
+var failureEnds = map[string]string{
+	stCommitFailed:        stCommitStarted,
+	stPendingCommit:       stCommitStarted,
+	stPreProcessingFailed: stPreProcessing,
+	stCertificationFailed: stCertification,
+	stCanceled:            stCertification,
+	stReleaseFailed:       stRelease,
+	stPublishFailed:       stPublishing,
+}
+
+type app struct {
+	id, name    string
+	flights     map[string]*flight
+	flightOrder []string
+	publishedID string
+	pendingID   string
+}
+
+type flight struct {
+	id, name       string
+	groupIDs       []string
+	rankHigherThan string
+	publishedID    string
+	pendingID      string
+}
+
+type pkg struct {
+	id, fileName, fileStatus, version string
+	directX, ram                      string
+	extra                             map[string]json.RawMessage
+}
+
+type rollout struct {
+	enabled  bool
+	pct      float64
+	status   string
+	fallback string
+}
+
+type statusDetails struct {
+	errors, warnings []Detail
+	reports          []Report
+}
+
+type submission struct {
+	id, appID, flightID string
+	status              string
+	since               time.Time // when the current status began
+	details             statusDetails
+	packages            []*pkg
+	rollout             rollout
+	mandatory           bool
+	mandatoryDate       string
+	deliveryExtra       map[string]json.RawMessage
+	mode, date, notes   string
+	extra               map[string]json.RawMessage
+	uploadURL           string
+	blobName            string
+	portal              bool // created in Partner Center: the API may not change it
+	commits             int
+	failure             *Failure
+	releasedAt          time.Time
+	uploadedFiles       []string
+	history             []StatusChange
+}
+
+// StatusChange is one entry of a submission's status history.
+type StatusChange struct {
+	Status string
+	At     time.Time
+}
+
+func (sub *submission) setStatus(status string, at time.Time) {
+	sub.status, sub.since = status, at
+	sub.history = append(sub.history, StatusChange{Status: status, At: at})
+}
+
+func (sub *submission) isFailed() bool {
+	switch sub.status {
+	case stCommitFailed, stPreProcessingFailed, stCertificationFailed, stReleaseFailed, stPublishFailed, stCanceled:
+		return true
+	}
+	return false
+}
+
+func (sub *submission) processing() bool {
+	return slices.Contains(progression, sub.status) && sub.status != stPublished
+}
+
+func (s *Server) newID() string {
+	id := s.nextID
+	s.nextID += 7
+	return strconv.FormatUint(id, 10)
+}
+
+func (s *Server) stageDuration(status string) time.Duration {
+	switch status {
+	case stCommitStarted:
+		return s.stages.CommitStarted
+	case stPreProcessing:
+		return s.stages.PreProcessing
+	case stCertification:
+		return s.stages.Certification
+	case stRelease:
+		return s.stages.Release
+	case stPendingPublication:
+		return s.stages.PendingPublication
+	case stPublishing:
+		return s.stages.Publishing
+	}
+	return 0
+}
+
+// tick brings every submission's status up to now. s.mu is held.
+func (s *Server) tick() {
+	now := s.clock.Now()
+	ids := make([]string, 0, len(s.subs))
+	for id, sub := range s.subs {
+		if sub.processing() {
+			ids = append(ids, id)
+		}
+	}
+	// Publish in commit order so fallbacks chain as they would in time.
+	slices.Sort(ids)
+	for _, id := range ids {
+		s.advance(s.subs[id], now)
+	}
+}
+
+func (s *Server) advance(sub *submission, now time.Time) {
+	for sub.processing() {
+		end := sub.since.Add(s.stageDuration(sub.status))
+		if sub.status == stRelease {
+			switch sub.mode {
+			case "Manual":
+				if sub.releasedAt.IsZero() {
+					return
+				}
+				end = later(end, sub.releasedAt)
+			case "SpecificDate":
+				if d, err := time.Parse(time.RFC3339, sub.date); err == nil {
+					end = later(end, d)
+				}
+			}
+		}
+		if now.Before(end) {
+			return
+		}
+		if sub.status == stCommitStarted {
+			if d, ok := s.checkUpload(sub); !ok {
+				sub.details = statusDetails{errors: []Detail{d}}
+				sub.setStatus(stCommitFailed, end)
+				return
+			}
+		}
+		if f := sub.failure; f != nil && failureEnds[f.At] == sub.status {
+			sub.details = statusDetails{errors: f.Errors, warnings: f.Warnings, reports: f.Reports}
+			sub.failure = nil
+			sub.setStatus(f.At, end)
+			return
+		}
+		next := progression[slices.Index(progression, sub.status)+1]
+		sub.setStatus(next, end)
+		if next == stPublished {
+			s.publish(sub)
+		}
+	}
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// publish makes sub the last published submission of its flight or app.
+func (s *Server) publish(sub *submission) {
+	a := s.apps[sub.appID]
+	prevID, pendingID := &a.publishedID, &a.pendingID
+	if sub.flightID != "" {
+		f := a.flights[sub.flightID]
+		prevID, pendingID = &f.publishedID, &f.pendingID
+	}
+	sub.rollout.fallback = "0"
+	if sub.rollout.enabled {
+		sub.rollout.status = rolloutInProgress
+		if prev := s.subs[*prevID]; prev != nil {
+			sub.rollout.fallback = prev.id
+			if prev.rollout.status == rolloutStopped && prev.rollout.fallback != "" {
+				sub.rollout.fallback = prev.rollout.fallback
+			}
+		}
+	} else {
+		sub.rollout = rollout{status: rolloutNotStarted, fallback: "0"}
+	}
+	*prevID = sub.id
+	if *pendingID == sub.id {
+		*pendingID = ""
+	}
+}
+
+// Seed describes apps, flights and submissions to start from.
+type Seed struct{ Apps []SeedApp }
+
+// SeedApp is an application with its own submissions and its flights.
+type SeedApp struct {
+	ID, Name  string
+	Published *SeedSubmission
+	Pending   *SeedSubmission
+	Flights   []SeedFlight
+}
+
+// SeedFlight is a package flight. ID is generated (a GUID) when empty.
+type SeedFlight struct {
+	ID, Name  string
+	GroupIDs  []string
+	Published *SeedSubmission
+	Pending   *SeedSubmission
+}
+
+// SeedSubmission is a submission to seed.
+type SeedSubmission struct {
+	ID string // generated when empty
+	// Status defaults to Published for Published and PendingCommit for
+	// Pending. A processing status (CommitStarted..Publishing) goes on
+	// from the moment of seeding.
+	Status                                      string
+	Packages                                    []SeedPackage
+	Rollout                                     *SeedRollout
+	TargetPublishMode, TargetPublishDate, Notes string
+	// NoUploadURL marks a submission created in Partner Center: it has no
+	// fileUploadUrl and the API may not update, commit or delete it.
+	NoUploadURL bool
+}
+
+// SeedPackage is a package entry; FileStatus defaults to Uploaded.
+type SeedPackage struct{ FileName, Version, FileStatus string }
+
+// SeedRollout is a gradual rollout; Status defaults to
+// PackageRolloutInProgress and Fallback to "0".
+type SeedRollout struct {
+	Percentage float64
+	Status     string
+	Fallback   string
+}
+
+// Seed adds apps, flights and submissions. An app ID already present is an
+// error.
+func (s *Server) Seed(seed Seed) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sa := range seed.Apps {
+		if sa.ID == "" {
+			return errors.New("storefake: seed app without ID")
+		}
+		if s.apps[sa.ID] != nil {
+			return fmt.Errorf("storefake: app %s already exists", sa.ID)
+		}
+		a := &app{id: sa.ID, name: sa.Name, flights: map[string]*flight{}}
+		s.apps[a.id] = a
+		s.appOrder = append(s.appOrder, a.id)
+		var err error
+		if a.publishedID, err = s.seedSubmission(a.id, "", sa.Published, stPublished); err != nil {
+			return err
+		}
+		if a.pendingID, err = s.seedSubmission(a.id, "", sa.Pending, stPendingCommit); err != nil {
+			return err
+		}
+		for _, sf := range sa.Flights {
+			f := &flight{id: sf.ID, name: sf.Name, groupIDs: slices.Clone(sf.GroupIDs), rankHigherThan: "Non-flighted submission"}
+			if f.id == "" {
+				f.id = newGUID()
+			}
+			if a.flights[f.id] != nil {
+				return fmt.Errorf("storefake: flight %s already exists", f.id)
+			}
+			if n := len(a.flightOrder); n > 0 {
+				f.rankHigherThan = a.flights[a.flightOrder[n-1]].name
+			}
+			a.flights[f.id] = f
+			a.flightOrder = append(a.flightOrder, f.id)
+			if f.publishedID, err = s.seedSubmission(a.id, f.id, sf.Published, stPublished); err != nil {
+				return err
+			}
+			if f.pendingID, err = s.seedSubmission(a.id, f.id, sf.Pending, stPendingCommit); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Server) seedSubmission(appID, flightID string, ss *SeedSubmission, defStatus string) (string, error) {
+	if ss == nil {
+		return "", nil
+	}
+	now := s.clock.Now()
+	sub := &submission{
+		id: ss.ID, appID: appID, flightID: flightID,
+		mode: ss.TargetPublishMode, date: ss.TargetPublishDate, notes: ss.Notes,
+		mandatoryDate: defaultMandatoryDate,
+		rollout:       rollout{status: rolloutNotStarted, fallback: "0"},
+		portal:        ss.NoUploadURL,
+	}
+	if sub.id == "" {
+		sub.id = s.newID()
+	}
+	if s.subs[sub.id] != nil {
+		return "", fmt.Errorf("storefake: submission %s already exists", sub.id)
+	}
+	if sub.mode == "" {
+		sub.mode = "Immediate"
+	}
+	status := ss.Status
+	if status == "" {
+		status = defStatus
+	}
+	sub.setStatus(status, now)
+	if sub.processing() {
+		sub.commits = 1
+	}
+	for _, sp := range ss.Packages {
+		p := &pkg{id: s.newID(), fileName: sp.FileName, fileStatus: sp.FileStatus, version: sp.Version, directX: "None", ram: "None"}
+		if p.fileStatus == "" {
+			p.fileStatus = "Uploaded"
+		}
+		p.extra = defaultPackageExtra(flightID == "")
+		sub.packages = append(sub.packages, p)
+	}
+	if r := ss.Rollout; r != nil {
+		sub.rollout = rollout{enabled: true, pct: r.Percentage, status: r.Status, fallback: r.Fallback}
+		if sub.rollout.status == "" {
+			sub.rollout.status = rolloutInProgress
+		}
+		if sub.rollout.fallback == "" {
+			sub.rollout.fallback = "0"
+		}
+	}
+	if !ss.NoUploadURL && status != stPublished {
+		s.grantUpload(sub)
+	}
+	s.subs[sub.id] = sub
+	return sub.id, nil
+}
+
+// defaultPackageExtra returns the fields Partner Center fills in a package,
+// which a client must send back untouched.
+func defaultPackageExtra(appPackage bool) map[string]json.RawMessage {
+	m := map[string]json.RawMessage{
+		"architecture": json.RawMessage(`"x64"`),
+		"languages":    json.RawMessage(`["en-us"]`),
+		"capabilities": json.RawMessage(`["runFullTrust"]`),
+	}
+	if appPackage {
+		m["targetDeviceFamilies"] = json.RawMessage(`["Windows.Desktop min version 10.0.17763.0"]`)
+	}
+	return m
+}
+
+// FlightState is a snapshot of a flight.
+type FlightState struct{ ID, Name, PendingID, PublishedID string }
+
+// AppState is a snapshot of an application.
+type AppState struct{ ID, Name, PendingID, PublishedID string }
+
+// PackageState is a snapshot of a package entry.
+type PackageState struct{ FileName, FileStatus, Version, ID string }
+
+// RolloutState is a snapshot of a submission's package rollout.
+type RolloutState struct {
+	Enabled    bool
+	Percentage float64
+	Status     string
+	Fallback   string
+}
+
+// SubmissionState is a snapshot of a submission.
+type SubmissionState struct {
+	ID, Status        string
+	Packages          []PackageState
+	Rollout           RolloutState
+	TargetPublishMode string
+	Notes             string
+	MandatoryUpdate   bool
+	Commits           int
+	UploadedFiles     []string // the entries of the ZIP checked at commit
+	History           []StatusChange
+	Errors, Warnings  []Detail
+	Reports           []Report
+}
+
+// Flight returns a snapshot of a flight.
+func (s *Server) Flight(appID, flightID string) (FlightState, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tick()
+	a := s.apps[appID]
+	if a == nil || a.flights[flightID] == nil {
+		return FlightState{}, false
+	}
+	f := a.flights[flightID]
+	return FlightState{ID: f.id, Name: f.name, PendingID: f.pendingID, PublishedID: f.publishedID}, true
+}
+
+// App returns a snapshot of an application.
+func (s *Server) App(appID string) (AppState, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tick()
+	a := s.apps[appID]
+	if a == nil {
+		return AppState{}, false
+	}
+	return AppState{ID: a.id, Name: a.name, PendingID: a.pendingID, PublishedID: a.publishedID}, true
+}
+
+// Submission returns a snapshot of a submission of a flight, or of the app
+// itself when flightID is "".
+func (s *Server) Submission(appID, flightID, submissionID string) (SubmissionState, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tick()
+	sub := s.subs[submissionID]
+	if sub == nil || sub.appID != appID || sub.flightID != flightID {
+		return SubmissionState{}, false
+	}
+	st := SubmissionState{
+		ID: sub.id, Status: sub.status,
+		Rollout:           RolloutState{Enabled: sub.rollout.enabled, Percentage: sub.rollout.pct, Status: sub.rollout.status, Fallback: sub.rollout.fallback},
+		TargetPublishMode: sub.mode, Notes: sub.notes, MandatoryUpdate: sub.mandatory,
+		Commits:       sub.commits,
+		UploadedFiles: slices.Clone(sub.uploadedFiles),
+		History:       slices.Clone(sub.history),
+		Errors:        slices.Clone(sub.details.errors),
+		Warnings:      slices.Clone(sub.details.warnings),
+		Reports:       slices.Clone(sub.details.reports),
+	}
+	for _, p := range sub.packages {
+		st.Packages = append(st.Packages, PackageState{FileName: p.fileName, FileStatus: p.fileStatus, Version: p.version, ID: p.id})
+	}
+	return st, true
+}
+
+// ReleaseSubmission lets a Manual submission waiting in Release go on to
+// publication.
+func (s *Server) ReleaseSubmission(appID, flightID, submissionID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tick()
+	sub := s.subs[submissionID]
+	if sub == nil || sub.appID != appID || sub.flightID != flightID {
+		return fmt.Errorf("storefake: no submission %s in app %s flight %q", submissionID, appID, flightID)
+	}
+	if sub.status != stRelease || sub.mode != "Manual" {
+		return fmt.Errorf("storefake: submission %s is %s with mode %s, not a Manual submission in Release", sub.id, sub.status, sub.mode)
+	}
+	sub.releasedAt = s.clock.Now()
+	s.tick()
+	return nil
+}
