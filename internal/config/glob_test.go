@@ -1,0 +1,155 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// tree creates files (slash paths) under a new temp dir.
+func tree(t *testing.T, files ...string) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, f := range files {
+		p := filepath.Join(root, filepath.FromSlash(f))
+		if strings.HasSuffix(f, "/") {
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("pkg"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+func TestExpandPackages(t *testing.T) {
+	t.Parallel()
+	files := []string{
+		"dist/App_1.0_x64.msix", "dist/App_1.0_arm64.MSIX", "dist/readme.txt",
+		"out/a/b/Bundle.msixbundle", "out/c/Up.appxupload", "out/Top.appx", "out/a/notes.md",
+		"other/Legacy.appxbundle", "other/Store.msixupload", "emptydir/",
+	}
+	tests := []struct {
+		name string
+		spec string
+		want []string // slash paths relative to the root
+	}{
+		{"literal path", "dist/App_1.0_x64.msix", []string{"dist/App_1.0_x64.msix"}},
+		{"star, extension case-insensitive", "dist/*.msix\ndist/*.MSIX", []string{"dist/App_1.0_x64.msix", "dist/App_1.0_arm64.MSIX"}},
+		{"question mark and class", "dist/App_1.0_[xa]??*.[mM][sS][iI][xX]", []string{"dist/App_1.0_arm64.MSIX", "dist/App_1.0_x64.msix"}},
+		{"double star matches zero directories", "out/**/*.appx", []string{"out/Top.appx"}},
+		{"double star matches many directories", "out/**/*.msixbundle", []string{"out/a/b/Bundle.msixbundle"}},
+		{"double star at the end", "other/**", []string{"other/Legacy.appxbundle", "other/Store.msixupload"}},
+		{"double star in the middle, comma separated", "out/**/b/*.msixbundle, out/c/*", []string{"out/a/b/Bundle.msixbundle", "out/c/Up.appxupload"}},
+		{"same file twice is kept once", "dist/App_1.0_x64.msix,dist/*x64.msix", []string{"dist/App_1.0_x64.msix"}},
+		{"blank lines and spaces", "\n  dist/App_1.0_x64.msix  \n\n", []string{"dist/App_1.0_x64.msix"}},
+		{"star does not cross directories", "out/*.appx*", []string{"out/Top.appx"}},
+	}
+	root := tree(t, files...)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, errs := expandPackages(root, tt.spec)
+			if len(errs) > 0 {
+				t.Fatalf("errors: %v", errs)
+			}
+			var want []Package
+			for _, w := range tt.want {
+				p := filepath.Join(root, filepath.FromSlash(w))
+				want = append(want, Package{Path: p, ZIPName: filepath.Base(p)})
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("expandPackages(%q) (-want +got):\n%s", tt.spec, diff)
+			}
+		})
+	}
+}
+
+func TestExpandPackagesErrors(t *testing.T) {
+	t.Parallel()
+	root := tree(t, "dist/App.msix", "dist/notes.txt", "b/App.msix", "c/app.MSIX", "dir.msix/", "dist/sub/")
+	tests := []struct {
+		name string
+		spec string
+		want []string // parts of the error
+	}{
+		{"no match", "dist/*.appx", []string{`"dist/*.appx" matches no file`}},
+		{"missing literal", "dist/Missing.msix", []string{`"dist/Missing.msix" matches no file`}},
+		{"missing directory", "nowhere/**/*.msix", []string{`"nowhere/**/*.msix" matches no file`}},
+		{"wrong extension literal", "dist/notes.txt", []string{"notes.txt", "is not a package"}},
+		{"wrong extension by glob", "dist/*", []string{"notes.txt", "is not a package"}},
+		{"directory named like a package", "dir.msix", []string{"dir.msix", "not a regular file"}},
+		{"duplicate base names", "dist/App.msix\nb/*.msix", []string{"same file name App.msix"}},
+		{"duplicate base names differing in case", "dist/App.msix,c/*", []string{"same file name app.MSIX"}},
+		{"malformed glob", "dist/[.msix", []string{"malformed glob"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, errs := expandPackages(root, tt.spec)
+			if len(errs) == 0 {
+				t.Fatalf("expandPackages(%q): no error", tt.spec)
+			}
+			msg := errs[0].Error()
+			wantInputErrors(t, errs[0], "packages")
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q lacks %q", msg, w)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadPackages(t *testing.T) {
+	t.Parallel()
+	root := tree(t, "dist/A.msix", "dist/B.appxupload")
+	c, err := load([]string{"--packages=dist/A.msix", "--packages", "dist/*.appxupload", "--flight-name=beta"}, envOf(nil), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Package{
+		{Path: filepath.Join(root, "dist", "A.msix"), ZIPName: "A.msix"},
+		{Path: filepath.Join(root, "dist", "B.appxupload"), ZIPName: "B.appxupload"},
+	}
+	if diff := cmp.Diff(want, c.Packages); diff != "" {
+		t.Errorf("Packages (-want +got):\n%s", diff)
+	}
+	_, err = load([]string{"--flight-name=beta"}, envOf(map[string]string{"STOREFLIGHT_PACKAGES": "dist/*.msix\nmissing/*.msix"}), root)
+	wantInputErrors(t, err, "packages")
+}
+
+func TestMatchComponents(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		pat, name string
+		want      bool
+	}{
+		{"**", "a", true},
+		{"**", "a/b/c", true},
+		{"**/x", "x", true},
+		{"**/x", "a/b/x", true},
+		{"**/x", "a/b/y", false},
+		{"a/**/x", "a/x", true},
+		{"a/**/x", "a/b/c/x", true},
+		{"a/**/x", "b/x", false},
+		{"a/**/**/x", "a/x", true},
+		{"*/x", "a/b/x", false},
+		{"a", "a/b", false},
+		{"a/b", "a", false},
+	}
+	for _, tt := range tests {
+		if got := matchComponents(strings.Split(tt.pat, "/"), strings.Split(tt.name, "/")); got != tt.want {
+			t.Errorf("matchComponents(%q, %q) = %v, want %v", tt.pat, tt.name, got, tt.want)
+		}
+	}
+}
