@@ -92,16 +92,20 @@ func methodCases() []methodCase {
 			want:    &Application{ID: appID, PrimaryName: "App", LastPublishedApplicationSubmission: &SubmissionRef{ID: fallback}},
 		},
 		{
-			name:    "CreateFlightSubmission",
-			call:    func(ctx context.Context, c *Client) (any, error) { return c.CreateFlightSubmission(ctx, appID, flightID) },
+			name: "CreateFlightSubmission",
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return c.CreateFlightSubmission(ctx, appID, flightID)
+			},
 			method:  "POST",
 			path:    "/v1.0/my/applications/" + appID + "/flights/" + flightID + "/submissions",
 			respond: submissionJSON,
 			want:    wantSubmission(),
 		},
 		{
-			name:    "GetFlightSubmission",
-			call:    func(ctx context.Context, c *Client) (any, error) { return c.GetFlightSubmission(ctx, appID, flightID, subID) },
+			name: "GetFlightSubmission",
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return c.GetFlightSubmission(ctx, appID, flightID, subID)
+			},
 			method:  "GET",
 			path:    fsPath,
 			respond: submissionJSON,
@@ -122,8 +126,10 @@ func methodCases() []methodCase {
 			want:    wantSubmission(),
 		},
 		{
-			name:      "DeleteFlightSubmission",
-			call:      func(ctx context.Context, c *Client) (any, error) { return nil, c.DeleteFlightSubmission(ctx, appID, flightID, subID) },
+			name: "DeleteFlightSubmission",
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return nil, c.DeleteFlightSubmission(ctx, appID, flightID, subID)
+			},
 			method:    "DELETE",
 			path:      fsPath,
 			wantNoOut: true,
@@ -195,8 +201,10 @@ func methodCases() []methodCase {
 			want:    wantRollout,
 		},
 		{
-			name:    "UpdatePackageRolloutPercentage",
-			call:    func(ctx context.Context, c *Client) (any, error) { return c.UpdatePackageRolloutPercentage(ctx, flightKey, 12.5) },
+			name: "UpdatePackageRolloutPercentage",
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return c.UpdatePackageRolloutPercentage(ctx, flightKey, 12.5)
+			},
 			method:  "POST",
 			path:    fsPath + "/updatepackagerolloutpercentage",
 			query:   "percentage=12.5",
@@ -204,8 +212,10 @@ func methodCases() []methodCase {
 			want:    wantRollout,
 		},
 		{
-			name:    "UpdatePackageRolloutPercentage/app whole number",
-			call:    func(ctx context.Context, c *Client) (any, error) { return c.UpdatePackageRolloutPercentage(ctx, appKey, 25) },
+			name: "UpdatePackageRolloutPercentage/app whole number",
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return c.UpdatePackageRolloutPercentage(ctx, appKey, 25)
+			},
 			method:  "POST",
 			path:    asPath + "/updatepackagerolloutpercentage",
 			query:   "percentage=25",
@@ -359,25 +369,31 @@ func TestEmptyIDsAndBadPercentageSendNothing(t *testing.T) {
 	f := setup(t, nil) // the catch-all fails on any request
 	ctx := t.Context()
 	calls := map[string]func() error{
-		"ListFlights":      func() error { _, err := f.client.ListFlights(ctx, ""); return err },
-		"GetFlight":        func() error { _, err := f.client.GetFlight(ctx, appID, ""); return err },
-		"GetApplication":   func() error { _, err := f.client.GetApplication(ctx, ""); return err },
-		"CreateFlightSub":  func() error { _, err := f.client.CreateFlightSubmission(ctx, "", flightID); return err },
-		"GetFlightSub":     func() error { _, err := f.client.GetFlightSubmission(ctx, appID, flightID, ""); return err },
-		"UpdateNil":        func() error { _, err := f.client.UpdateFlightSubmission(ctx, appID, flightID, nil); return err },
-		"UpdateNoID":       func() error { _, err := f.client.UpdateFlightSubmission(ctx, appID, flightID, &FlightSubmission{}); return err },
-		"DeleteFlightSub":  func() error { return f.client.DeleteFlightSubmission(ctx, appID, flightID, "") },
-		"CreateAppSub":     func() error { _, err := f.client.CreateAppSubmission(ctx, ""); return err },
-		"GetAppSub":        func() error { _, err := f.client.GetAppSubmission(ctx, appID, ""); return err },
-		"Commit":           func() error { _, err := f.client.CommitSubmission(ctx, SubmissionKey{ApplicationID: appID}); return err },
-		"Status":           func() error { _, err := f.client.SubmissionStatus(ctx, SubmissionKey{SubmissionID: subID}); return err },
-		"Rollout":          func() error { _, err := f.client.GetPackageRollout(ctx, SubmissionKey{}); return err },
-		"Halt":             func() error { _, err := f.client.HaltPackageRollout(ctx, SubmissionKey{}); return err },
-		"Finalize":         func() error { _, err := f.client.FinalizePackageRollout(ctx, SubmissionKey{}); return err },
-		"Percentage>100":   func() error { _, err := f.client.UpdatePackageRolloutPercentage(ctx, flightKey, 100.5); return err },
-		"Percentage<0":     func() error { _, err := f.client.UpdatePackageRolloutPercentage(ctx, flightKey, -1); return err },
-		"PercentageNaN":    func() error { _, err := f.client.UpdatePackageRolloutPercentage(ctx, flightKey, nan()); return err },
-		"PercentageNoKey":  func() error { _, err := f.client.UpdatePackageRolloutPercentage(ctx, SubmissionKey{}, 5); return err },
+		"ListFlights":     func() error { _, err := f.client.ListFlights(ctx, ""); return err },
+		"GetFlight":       func() error { _, err := f.client.GetFlight(ctx, appID, ""); return err },
+		"GetApplication":  func() error { _, err := f.client.GetApplication(ctx, ""); return err },
+		"CreateFlightSub": func() error { _, err := f.client.CreateFlightSubmission(ctx, "", flightID); return err },
+		"GetFlightSub":    func() error { _, err := f.client.GetFlightSubmission(ctx, appID, flightID, ""); return err },
+		"UpdateNil":       func() error { _, err := f.client.UpdateFlightSubmission(ctx, appID, flightID, nil); return err },
+		"UpdateNoID": func() error {
+			_, err := f.client.UpdateFlightSubmission(ctx, appID, flightID, &FlightSubmission{})
+			return err
+		},
+		"DeleteFlightSub": func() error { return f.client.DeleteFlightSubmission(ctx, appID, flightID, "") },
+		"CreateAppSub":    func() error { _, err := f.client.CreateAppSubmission(ctx, ""); return err },
+		"GetAppSub":       func() error { _, err := f.client.GetAppSubmission(ctx, appID, ""); return err },
+		"Commit": func() error {
+			_, err := f.client.CommitSubmission(ctx, SubmissionKey{ApplicationID: appID})
+			return err
+		},
+		"Status":          func() error { _, err := f.client.SubmissionStatus(ctx, SubmissionKey{SubmissionID: subID}); return err },
+		"Rollout":         func() error { _, err := f.client.GetPackageRollout(ctx, SubmissionKey{}); return err },
+		"Halt":            func() error { _, err := f.client.HaltPackageRollout(ctx, SubmissionKey{}); return err },
+		"Finalize":        func() error { _, err := f.client.FinalizePackageRollout(ctx, SubmissionKey{}); return err },
+		"Percentage>100":  func() error { _, err := f.client.UpdatePackageRolloutPercentage(ctx, flightKey, 100.5); return err },
+		"Percentage<0":    func() error { _, err := f.client.UpdatePackageRolloutPercentage(ctx, flightKey, -1); return err },
+		"PercentageNaN":   func() error { _, err := f.client.UpdatePackageRolloutPercentage(ctx, flightKey, nan()); return err },
+		"PercentageNoKey": func() error { _, err := f.client.UpdatePackageRolloutPercentage(ctx, SubmissionKey{}, 5); return err },
 	}
 	for name, call := range calls {
 		if err := call(); err == nil {
