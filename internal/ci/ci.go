@@ -1,0 +1,383 @@
+// Package ci reports a run's events (log groups, annotations, outputs, the
+// job summary, secrets to mask) in the native form of the CI system it runs
+// on: GitHub Actions, Azure Pipelines, GitLab CI, or plain text elsewhere.
+// Every reporter also removes masked values and credentials (internal/redact)
+// from everything it prints or writes itself, so a secret never leaves the
+// process even where the platform has no masking of its own.
+package ci
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/storeflight/storeflight/internal/clock"
+	"github.com/storeflight/storeflight/internal/redact"
+)
+
+// The platforms Detect knows, as Platform reports them.
+const (
+	PlatformGitHub         = "github"
+	PlatformAzurePipelines = "azure-pipelines"
+	PlatformGitLab         = "gitlab"
+	PlatformPlain          = "plain"
+)
+
+// DefaultGitLabOutputFile is where outputs go on GitLab CI when output-file
+// is not set, for artifacts:reports:dotenv.
+const DefaultGitLabOutputFile = "storeflight.env"
+
+// Options configures the reporter Detect returns.
+type Options struct {
+	// Debug turns Debugf lines on.
+	Debug bool
+	// OutputFile, if set, receives every output at Close: a JSON object, or
+	// dotenv if the name ends in .env. On GitLab it defaults to
+	// DefaultGitLabOutputFile.
+	OutputFile string
+	// Clock stamps GitLab's collapsible sections; nil means the wall clock.
+	Clock clock.Clock
+	// TempDir holds the Azure Pipelines summary file; "" means
+	// $AGENT_TEMPDIRECTORY, else the system's temporary directory.
+	TempDir string
+}
+
+// Mask is the text that replaces a masked value, as on GitHub's runner.
+const Mask = "***"
+
+// Detect returns the reporter for the CI system getenv describes, writing
+// its log to stdout: GitHub Actions (GITHUB_ACTIONS=true), Azure Pipelines
+// (TF_BUILD=True), GitLab CI (GITLAB_CI=true), or plain text.
+func Detect(getenv func(string) string, stdout io.Writer, opts Options) Reporter {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	r := &reporter{out: &safeWriter{w: stdout}, debug: opts.Debug, outputFile: opts.OutputFile}
+	switch {
+	case getenv("GITHUB_ACTIONS") == "true":
+		r.p = newGitHub(r, getenv)
+	case strings.EqualFold(getenv("TF_BUILD"), "true"):
+		dir := opts.TempDir
+		if dir == "" {
+			dir = getenv("AGENT_TEMPDIRECTORY")
+		}
+		r.p = &azure{r: r, tempDir: dir}
+	case getenv("GITLAB_CI") == "true":
+		if r.outputFile == "" {
+			r.outputFile = DefaultGitLabOutputFile
+		}
+		r.p = &gitlab{r: r, clock: opts.Clock}
+	default:
+		r.p = &plain{r: r}
+	}
+	return r
+}
+
+// PlatformOf names the platform of a reporter made by Detect, or returns ""
+// for any other Reporter.
+func PlatformOf(r Reporter) string {
+	if p, ok := r.(interface{ Platform() string }); ok {
+		return p.Platform()
+	}
+	return ""
+}
+
+// platform is what differs between CI systems. Its methods run with the
+// reporter's lock held and receive text already redacted.
+type platform interface {
+	name() string
+	startGroup(name string)
+	endGroup()
+	// mask issues the platform's own masking command for each value.
+	mask(values []string)
+	// annotate reports kind "error", "warning" or "notice".
+	annotate(kind, title, message string)
+	debug(message string)
+	// setOutput delivers one output as soon as it is set, if the platform
+	// takes outputs that way.
+	setOutput(name, value string) error
+	summary(markdown string) error
+	// close finishes whatever the platform writes at the end.
+	close() error
+	// neutralize stops a log line from being read as a platform command.
+	neutralize(line string) string
+}
+
+// reporter holds what all platforms share: masking, redaction, the output
+// list, output-file, groups and the lock that makes it safe for concurrent
+// use.
+type reporter struct {
+	mu         sync.Mutex
+	p          platform
+	out        *safeWriter
+	debug      bool
+	outputFile string
+	masks      []string // longest first
+	outputs    []output
+	groupSeq   int
+	groupOpen  bool
+	closed     bool
+}
+
+type output struct{ name, value string }
+
+var _ Reporter = (*reporter)(nil)
+
+// Platform names the CI system, one of the Platform constants.
+func (r *reporter) Platform() string { return r.p.name() }
+
+// clean removes masked values, longest first so that a secret containing
+// another is hidden whole, then credentials redact recognises.
+func (r *reporter) clean(s string) string {
+	for _, m := range r.masks {
+		s = strings.ReplaceAll(s, m, Mask)
+	}
+	return redact.String(s)
+}
+
+// raw writes s as is; only commands that must carry a value (the masking
+// commands themselves) use it.
+func (r *reporter) raw(s string) { _, _ = io.WriteString(r.out, s) }
+
+// println writes text (already cleaned) as log lines, each neutralized.
+func (r *reporter) println(text string) {
+	text = strings.ReplaceAll(text, "\r\n", "\n")
+	var b strings.Builder
+	for line := range strings.SplitSeq(text, "\n") {
+		b.WriteString(r.p.neutralize(line))
+		b.WriteByte('\n')
+	}
+	r.raw(b.String())
+}
+
+func (r *reporter) Group(name string) (end func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.groupOpen {
+		r.p.endGroup() // no platform nests groups
+	}
+	r.groupSeq++
+	id := r.groupSeq
+	r.groupOpen = true
+	r.p.startGroup(oneLine(r.clean(name)))
+	return func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.groupOpen && r.groupSeq == id {
+			r.p.endGroup()
+			r.groupOpen = false
+		}
+	}
+}
+
+func (r *reporter) Mask(value string) {
+	if strings.TrimSpace(value) == "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	// Each line of a multi-line secret is masked as well: runners match
+	// masks line by line, and a line may be printed on its own.
+	fresh := []string{}
+	for _, v := range append([]string{value}, strings.Split(strings.ReplaceAll(value, "\r\n", "\n"), "\n")...) {
+		v = strings.TrimRight(v, "\r")
+		if strings.TrimSpace(v) == "" || slices.Contains(r.masks, v) || slices.Contains(fresh, v) {
+			continue
+		}
+		fresh = append(fresh, v)
+	}
+	if len(fresh) == 0 {
+		return
+	}
+	r.masks = append(r.masks, fresh...)
+	slices.SortStableFunc(r.masks, func(a, b string) int { return len(b) - len(a) })
+	r.p.mask(fresh)
+}
+
+func (r *reporter) Infof(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.println(r.clean(fmt.Sprintf(format, args...)))
+}
+
+func (r *reporter) Debugf(format string, args ...any) {
+	if !r.debug {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.p.debug(r.clean(fmt.Sprintf(format, args...)))
+}
+
+func (r *reporter) Notice(title, message string)  { r.annotate("notice", title, message) }
+func (r *reporter) Warning(title, message string) { r.annotate("warning", title, message) }
+func (r *reporter) Error(title, message string)   { r.annotate("error", title, message) }
+
+func (r *reporter) annotate(kind, title, message string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.p.annotate(kind, oneLine(r.clean(title)), r.clean(message))
+}
+
+var outputNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
+
+// ErrOutputName is returned for an output name outside
+// ^[A-Za-z_][A-Za-z0-9_-]*$, which every platform's format can carry.
+var ErrOutputName = errors.New("invalid output name")
+
+func (r *reporter) SetOutput(name, value string) error {
+	if !outputNameRE.MatchString(name) {
+		return fmt.Errorf("output %q: %w: use letters, digits, '_' and '-', not starting with a digit or '-'", name, ErrOutputName)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	// Runners read output files line by line and drop a line's '\r'.
+	value = strings.ReplaceAll(r.clean(value), "\r\n", "\n")
+	i := slices.IndexFunc(r.outputs, func(o output) bool { return o.name == name })
+	if i >= 0 {
+		r.outputs[i].value = value
+	} else {
+		r.outputs = append(r.outputs, output{name, value})
+	}
+	return r.p.setOutput(name, value)
+}
+
+func (r *reporter) Summary(markdown string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.p.summary(r.clean(markdown))
+}
+
+// Close ends an open group, lets the platform finish, writes output-file
+// and reports the first failure to write the log. Later calls do nothing.
+func (r *reporter) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	if r.groupOpen {
+		r.p.endGroup()
+		r.groupOpen = false
+	}
+	var errs []error
+	if err := r.p.close(); err != nil {
+		errs = append(errs, err)
+	}
+	if r.outputFile != "" {
+		if err := r.writeOutputFile(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if r.out.err != nil {
+		errs = append(errs, fmt.Errorf("write log: %w", r.out.err))
+	}
+	return errors.Join(errs...)
+}
+
+func (r *reporter) writeOutputFile() error {
+	var data []byte
+	if strings.HasSuffix(strings.ToLower(r.outputFile), ".env") {
+		data = r.dotenv()
+	} else {
+		data = outputsJSON(r.outputs)
+	}
+	if err := os.WriteFile(r.outputFile, data, 0o644); err != nil {
+		return fmt.Errorf("write output-file %s: %w", r.outputFile, err)
+	}
+	return nil
+}
+
+// outputsJSON writes the outputs as one JSON object, in the order they were
+// first set.
+func outputsJSON(outs []output) []byte {
+	var b strings.Builder
+	b.WriteString("{")
+	for i, o := range outs {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		k, _ := json.Marshal(o.name)
+		v, _ := json.Marshal(o.value)
+		fmt.Fprintf(&b, "\n  %s: %s", k, v)
+	}
+	if len(outs) > 0 {
+		b.WriteString("\n")
+	}
+	b.WriteString("}\n")
+	return []byte(b.String())
+}
+
+// dotenvLimit is GitLab's limit on a dotenv report.
+const dotenvLimit = 5 * 1024
+
+// EnvName is the variable an output becomes where names are limited to
+// letters, digits and '_' (Azure Pipelines variables, dotenv files):
+// submission-id becomes STOREFLIGHT_SUBMISSION_ID.
+func EnvName(output string) string {
+	return "STOREFLIGHT_" + strings.ToUpper(strings.ReplaceAll(output, "-", "_"))
+}
+
+// dotenv writes KEY=value lines. GitLab takes single-line values only and at
+// most 5 KB in all, so a multi-line value, or one past the limit, is left
+// out with a warning rather than cut.
+func (r *reporter) dotenv() []byte {
+	var b strings.Builder
+	for _, o := range r.outputs {
+		if strings.ContainsAny(o.value, "\r\n") {
+			r.p.annotate("warning", "output-file", fmt.Sprintf("output %s has several lines, which a dotenv file cannot hold; it is left out of %s", o.name, r.outputFile))
+			continue
+		}
+		line := EnvName(o.name) + "=" + o.value + "\n"
+		if b.Len()+len(line) > dotenvLimit {
+			r.p.annotate("warning", "output-file", fmt.Sprintf("output %s would take %s past GitLab's 5 KB dotenv limit; it is left out", o.name, r.outputFile))
+			continue
+		}
+		b.WriteString(line)
+	}
+	return []byte(b.String())
+}
+
+// printOutputs writes name=value lines, quoting values that span lines.
+func (r *reporter) printOutputs() {
+	for _, o := range r.outputs {
+		v := o.value
+		if strings.ContainsAny(v, "\r\n") {
+			v = strconv.Quote(v)
+		}
+		r.println(o.name + "=" + v)
+	}
+}
+
+// oneLine joins lines for places that hold a single line (titles, names).
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\r", " ")), " ")
+}
+
+// safeWriter never fails a write: go-githubactions panics when its writer
+// returns an error, and a broken log must not crash a publish. The first
+// error is kept for Close.
+type safeWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (s *safeWriter) Write(p []byte) (int, error) {
+	if s.err == nil && s.w != nil {
+		if _, err := s.w.Write(p); err != nil {
+			s.err = err
+		}
+	}
+	return len(p), nil
+}
