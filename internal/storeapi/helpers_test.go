@@ -101,11 +101,6 @@ func setup(t *testing.T, mod func(*Options)) *fixture {
 	return f
 }
 
-// roundTripFunc adapts a function to http.RoundTripper.
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
 // step is one scripted answer of memStore: a status with headers and body,
 // or a transport error.
 type step struct {

@@ -29,7 +29,9 @@ func TestRetries(t *testing.T) {
 		_, err := c.UpdateFlightSubmission(ctx, appID, flightID, &FlightSubmission{ID: subID})
 		return err
 	}
-	del := func(ctx context.Context, c *Client) error { return c.DeleteFlightSubmission(ctx, appID, flightID, subID) }
+	del := func(ctx context.Context, c *Client) error {
+		return c.DeleteFlightSubmission(ctx, appID, flightID, subID)
+	}
 	commit := func(ctx context.Context, c *Client) error { _, err := c.CommitSubmission(ctx, flightKey); return err }
 	tests := []struct {
 		name         string
