@@ -60,7 +60,7 @@ func githubAssertion(g config.GitHubOIDC, audience string, client *http.Client, 
 			case <-time.After(time.Duration(attempt) * time.Second):
 			}
 		}
-		return "", fmt.Errorf("request a GitHub ID token: %w", err)
+		return "", fmt.Errorf("GitHub ID token request failed: %w", err)
 	})
 }
 
@@ -85,7 +85,7 @@ func fileAssertion(path string, token config.Secret, onSecret func(string)) asse
 		}
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return "", fmt.Errorf("read the federated token file: %w", err)
+			return "", fmt.Errorf("federated token file unreadable: %w", err)
 		}
 		tok := string(bytes.TrimSpace(b))
 		if tok == "" {

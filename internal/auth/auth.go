@@ -124,7 +124,7 @@ func NewCredential(cfg *config.Config, opts *Options) (azcore.TokenCredential, M
 	if err != nil {
 		// Inputs were checked above, so this is azidentity disagreeing
 		// with a value we let through: still an input problem.
-		return nil, mode, &config.InputError{Input: "auth", Problem: redact.String(fmt.Sprintf("cannot set up %s sign-in: %v", mode, err))}
+		return nil, mode, &config.InputError{Input: "auth", Problem: fmt.Sprintf("cannot set up %s sign-in: %s", mode, redact.String(err.Error()))}
 	}
 	return &credential{inner: cred, mode: mode, onSecret: onSecret}, mode, nil
 }

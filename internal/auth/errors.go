@@ -76,14 +76,14 @@ func newSignInError(mode Mode, err, cbErr error) *SignInError {
 	switch {
 	case cbErr != nil:
 		e.errs = []error{cbErr}
-		detail = "could not get the federated token: " + cbErr.Error()
+		detail = "could not get the federated token: " + redact.String(cbErr.Error())
 		e.Hint = callbackHint(mode, cbErr)
 	case errors.As(err, &afe) && afe.RawResponse != nil:
 		detail = e.fromResponse(afe.RawResponse)
 	default:
 		// No response: a network failure, a cancelled context, or an error
 		// of azidentity's own. Its first line says which.
-		detail = firstLine(err.Error())
+		detail = redact.String(firstLine(err.Error()))
 		if m := aadstsRE.FindString(err.Error()); m != "" {
 			e.Code = m
 		}
@@ -98,8 +98,10 @@ func newSignInError(mode Mode, err, cbErr error) *SignInError {
 	if e.Hint != "" {
 		msg += "\nhint: " + e.Hint
 	}
-	e.msg = redact.String(msg)
-	e.Description = redact.String(e.Description)
+	// Only what came from elsewhere is redacted, piece by piece: redacting
+	// the whole line would also blank our own words, such as the
+	// "id-token: write" of a hint.
+	e.msg = msg
 	return e
 }
 
@@ -109,7 +111,7 @@ func (e *SignInError) fromResponse(resp *http.Response) string {
 	e.StatusCode = resp.StatusCode
 	where := ""
 	if resp.Request != nil {
-		where = resp.Request.Method + " " + resp.Request.URL.Host + resp.Request.URL.Path + ": "
+		where = resp.Request.Method + " " + resp.Request.URL.Host + resp.Request.URL.Path + " answered "
 	}
 	body, _ := runtime.Payload(resp)
 	var b struct {
@@ -120,8 +122,8 @@ func (e *SignInError) fromResponse(resp *http.Response) string {
 		Message       string `json:"message"`
 	}
 	if json.Unmarshal(body, &b) == nil && (b.Error != "" || b.Description != "") {
-		e.Description = trimTrace(b.Description)
-		e.CorrelationID = b.CorrelationID
+		e.Description = redact.String(trimTrace(b.Description))
+		e.CorrelationID = redact.String(b.CorrelationID)
 		if m := aadstsRE.FindString(b.Description); m != "" {
 			e.Code = m
 		} else if len(b.Codes) > 0 {
@@ -131,7 +133,7 @@ func (e *SignInError) fromResponse(resp *http.Response) string {
 		if d == "" {
 			d = "no description"
 		}
-		return fmt.Sprintf("%s%d %s: %s", where, resp.StatusCode, b.Error, d)
+		return fmt.Sprintf("%s%d %s: %s", where, resp.StatusCode, redact.String(b.Error), d)
 	}
 	// Not Entra's format: show the status and the start of the body.
 	text := strings.TrimSpace(b.Message)
@@ -145,7 +147,7 @@ func (e *SignInError) fromResponse(resp *http.Response) string {
 		text = text[:300] + "…"
 	}
 	if text != "" {
-		text = ": " + firstLine(text)
+		text = ": " + redact.String(firstLine(text))
 	}
 	return fmt.Sprintf("%s%s%s", where, resp.Status, text)
 }
