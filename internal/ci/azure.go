@@ -8,8 +8,8 @@ import (
 
 // azure reports through Azure Pipelines logging commands.
 type azure struct {
-	r       *reporter
-	tempDir string
+	r           *reporter
+	tempDir     string
 	summaryText strings.Builder
 }
 
