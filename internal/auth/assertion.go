@@ -25,6 +25,9 @@ const (
 	// idTokenAttempts: the runtime's token service has brief 5xx spells,
 	// and go-githubactions does not retry; a lost sign-in costs the run.
 	idTokenAttempts = 3
+	// idTokenBackoff is the first pause between attempts; the second is
+	// twice as long. The service's hiccups pass within a second or two.
+	idTokenBackoff = 500 * time.Millisecond
 )
 
 // assertionFunc is the callback shape azidentity's client assertion
@@ -57,7 +60,7 @@ func githubAssertion(g config.GitHubOIDC, audience string, client *http.Client, 
 			select {
 			case <-ctx.Done():
 				return "", ctx.Err()
-			case <-time.After(time.Duration(attempt) * time.Second):
+			case <-time.After(time.Duration(attempt) * idTokenBackoff):
 			}
 		}
 		return "", fmt.Errorf("GitHub ID token request failed: %w", err)

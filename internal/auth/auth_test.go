@@ -654,3 +654,31 @@ func TestEchoedSecretsAreRedacted(t *testing.T) {
 	noLeak(t, "error", err.Error(), []string{secret})
 	noLeak(t, "description", se.Description, []string{secret})
 }
+
+func TestGitHubIDTokenRequestIsRetriedOnServerErrors(t *testing.T) {
+	t.Parallel()
+	e := newEntra(t, authtest.EntraOptions{})
+	e.FailNextIDToken(http.StatusServiceUnavailable)
+	cred, _, _ := newCred(t, e, githubConfig(t, e))
+	if _, err := getToken(t.Context(), cred); err != nil {
+		t.Fatalf("one 503 from GitHub failed the sign-in: %v", err)
+	}
+	if n := len(e.IDTokensIssued()); n != 1 {
+		t.Errorf("%d ID tokens issued, want 1", n)
+	}
+}
+
+func TestGitHubIDTokenRequestGivesUpAfterThreeAttempts(t *testing.T) {
+	t.Parallel()
+	e := newEntra(t, authtest.EntraOptions{})
+	for range 3 {
+		e.FailNextIDToken(http.StatusBadGateway)
+	}
+	e.FailNextIDToken(http.StatusTeapot) // a fourth attempt would meet this
+	cred, _, _ := newCred(t, e, githubConfig(t, e))
+	_, err := getToken(t.Context(), cred)
+	var rf *gha.RequestFailedError
+	if !errors.As(err, &rf) || rf.StatusCode != http.StatusBadGateway {
+		t.Fatalf("err = %v, want the third 502", err)
+	}
+}

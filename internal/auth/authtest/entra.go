@@ -116,6 +116,7 @@ type Entra struct {
 	idIssued     []string
 	accessIssued []string
 	failures     []failure
+	idFailures   []int
 }
 
 type idToken struct {
@@ -258,6 +259,26 @@ func (e *Entra) FailNext(status int, aadstsCode, description string) {
 	e.failures = append(e.failures, failure{status, strings.TrimPrefix(aadstsCode, "AADSTS"), description})
 }
 
+// FailNextIDToken makes the next request to the GitHub or Azure Pipelines
+// OIDC endpoint fail with status. Calls queue up.
+func (e *Entra) FailNextIDToken(status int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.idFailures = append(e.idFailures, status)
+}
+
+// idFailure pops the next scripted OIDC endpoint failure, or returns 0.
+func (e *Entra) idFailure() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.idFailures) == 0 {
+		return 0
+	}
+	st := e.idFailures[0]
+	e.idFailures = e.idFailures[1:]
+	return st
+}
+
 func (e *Entra) discovery(w http.ResponseWriter, r *http.Request) {
 	tenant := r.PathValue("tenant")
 	if e.opts.Tenant != "" && tenant != e.opts.Tenant {
@@ -385,6 +406,10 @@ func (e *Entra) check(req TokenRequest, now time.Time) (status int, code, desc s
 }
 
 func (e *Entra) githubIDToken(w http.ResponseWriter, r *http.Request) {
+	if st := e.idFailure(); st != 0 {
+		writeJSON(w, st, map[string]string{"message": "scripted failure"})
+		return
+	}
 	if r.Header.Get("Authorization") != "Bearer "+e.requestToken {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Unauthorized: bad or missing request token"})
 		return
@@ -402,6 +427,10 @@ func (e *Entra) githubIDToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Entra) pipelinesIDToken(w http.ResponseWriter, r *http.Request) {
+	if st := e.idFailure(); st != 0 {
+		writeJSON(w, st, map[string]string{"message": "scripted failure"})
+		return
+	}
 	if r.Header.Get("Authorization") != "Bearer "+e.systemToken {
 		// Azure DevOps answers 401 instead of a sign-in redirect only when
 		// asked to with X-TFS-FedAuthRedirect: Suppress.
