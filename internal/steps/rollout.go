@@ -1,0 +1,158 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/storeflight/storeflight/internal/storeapi"
+)
+
+// rolloutStep raises or halts the gradual rollout of a published
+// submission.
+type rolloutStep struct{}
+
+func (rolloutStep) Name() string { return "rollout" }
+
+func (rolloutStep) Skip(s *State) string {
+	cfg := s.cfg
+	switch {
+	case cfg.HaltRollout:
+		return ""
+	case cfg.RolloutPercentage == nil:
+		return "neither rollout-percentage nor halt-rollout given"
+	case cfg.WantsUpdate():
+		return fmt.Sprintf("rollout-percentage %s%% went into the update of %s", formatPct(*cfg.RolloutPercentage), s.target())
+	}
+	return ""
+}
+
+func (rolloutStep) Run(ctx context.Context, s *State) error {
+	r, err := publishedRollout(ctx, s, "change the rollout of")
+	if err != nil || r == nil {
+		return err
+	}
+	if s.cfg.HaltRollout {
+		return halt(ctx, s, r)
+	}
+	return raise(ctx, s, r, *s.cfg.RolloutPercentage)
+}
+
+// publishedRollout reads the rollout of a published target, or explains
+// why the target has none to change. In a dry run of a submission still to
+// be created it returns nil, nil after planning.
+func publishedRollout(ctx context.Context, s *State, what string) (*storeapi.PackageRollout, error) {
+	if s.SubmissionID == "" && s.dryRun() {
+		s.plan("%s the new submission once it is published (after this run)", what)
+		return nil, nil
+	}
+	if s.Status != storeapi.StatusPublished {
+		return nil, fmt.Errorf("cannot %s %s: it is %s, and the Store changes a rollout only once the submission is Published; use wait-for: published to wait for it first, or run again once it is published", what, s.target(), s.Status)
+	}
+	r, err := s.store.GetPackageRollout(ctx, s.key())
+	if err != nil {
+		return nil, fmt.Errorf("read rollout of %s: %w", s.target(), err)
+	}
+	s.RolloutAfter = rolloutCopy(r)
+	return r, nil
+}
+
+func raise(ctx context.Context, s *State, r *storeapi.PackageRollout, pct float64) error {
+	cur := r.PackageRolloutPercentage
+	switch {
+	case !r.IsPackageRollout:
+		return fmt.Errorf("%s was published without gradual rollout: there is no rollout percentage to change (set rollout-percentage with an update to start one)", s.target())
+	case r.PackageRolloutStatus == storeapi.RolloutComplete:
+		return fmt.Errorf("the rollout of %s is already finalized (complete): its percentage can no longer change", s.target())
+	case r.PackageRolloutStatus == storeapi.RolloutStopped:
+		return fmt.Errorf("the rollout of %s is halted: a halted rollout cannot be raised; publish a new submission instead", s.target())
+	case r.PackageRolloutStatus != storeapi.RolloutInProgress:
+		return fmt.Errorf("the rollout of %s is %s, not in progress: the Store changes only a rollout in progress", s.target(), r.PackageRolloutStatus)
+	case pct == cur:
+		s.rep.Infof("the rollout of %s is already at %s%%: nothing to change", s.target(), formatPct(pct))
+		note100(s, pct)
+		return nil
+	case pct < cur:
+		return fmt.Errorf("rollout-percentage %s%% is lower than the current %s%% of %s: the API documents no decrease; use halt-rollout: true to stop the rollout instead", formatPct(pct), formatPct(cur), s.target())
+	}
+	if s.dryRun() {
+		s.plan("raise the rollout of %s from %s%% to %s%%", s.target(), formatPct(cur), formatPct(pct))
+		return nil
+	}
+	key := s.key()
+	got, err := rolloutCall(ctx, s, key, storeapi.RolloutInProgress, pct, func() (*storeapi.PackageRollout, error) {
+		return s.store.UpdatePackageRolloutPercentage(ctx, key, pct)
+	})
+	if err != nil {
+		return fmt.Errorf("raise rollout of %s to %s%%: %w", s.target(), formatPct(pct), err)
+	}
+	s.RolloutAfter = rolloutCopy(got)
+	s.rep.Infof("raised the rollout of %s from %s%% to %s%%", s.target(), formatPct(cur), formatPct(got.PackageRolloutPercentage))
+	note100(s, pct)
+	return nil
+}
+
+// note100 says that 100% is not finalize, when it matters.
+func note100(s *State, pct float64) {
+	if pct >= 100 && !s.cfg.FinalizeRollout {
+		s.rep.Infof("note: a rollout at 100%% is not finalized: devices that do not support gradual rollout keep the old packages, and the next submission cannot be created until the rollout is finalized (finalize-rollout: true)")
+	}
+}
+
+func halt(ctx context.Context, s *State, r *storeapi.PackageRollout) error {
+	switch {
+	case !r.IsPackageRollout:
+		return fmt.Errorf("%s was published without gradual rollout: there is no rollout to halt", s.target())
+	case r.PackageRolloutStatus == storeapi.RolloutStopped:
+		s.notice("the rollout of %s is already halted: nothing to do", s.target())
+		s.Halted = true
+		return nil
+	case r.PackageRolloutStatus == storeapi.RolloutComplete:
+		return fmt.Errorf("the rollout of %s is already finalized: it cannot be halted", s.target())
+	case r.PackageRolloutStatus != storeapi.RolloutInProgress:
+		return fmt.Errorf("the rollout of %s is %s, not in progress: the Store halts only a rollout in progress", s.target(), r.PackageRolloutStatus)
+	}
+	if s.dryRun() {
+		s.plan("halt the rollout of %s (now at %s%%)", s.target(), formatPct(r.PackageRolloutPercentage))
+		return nil
+	}
+	key := s.key()
+	got, err := rolloutCall(ctx, s, key, storeapi.RolloutStopped, -1, func() (*storeapi.PackageRollout, error) {
+		return s.store.HaltPackageRollout(ctx, key)
+	})
+	if err != nil {
+		return fmt.Errorf("halt rollout of %s: %w", s.target(), err)
+	}
+	s.RolloutAfter = rolloutCopy(got)
+	s.Halted = true
+	s.rep.Infof("halted the rollout of %s at %s%%: new and updating users get fallback submission %s", s.target(), formatPct(r.PackageRolloutPercentage), orNone(got.FallbackSubmissionID))
+	return nil
+}
+
+// rolloutCall sends one rollout change (raise, halt, finalize) at most once
+// in effect. When its outcome is unknown or it meets a 409, the rollout is
+// read: a change that reached the Store shows there at once, so when the
+// rollout is already as wanted the change took effect; after an unknown
+// outcome with the rollout unchanged, nothing reached the Store, and the
+// change is sent once more. wantPct < 0 matches any percentage.
+func rolloutCall(ctx context.Context, s *State, key storeapi.SubmissionKey, want storeapi.RolloutStatus, wantPct float64,
+	call func() (*storeapi.PackageRollout, error)) (*storeapi.PackageRollout, error) {
+	got, err := call()
+	if err == nil || !(errors.Is(err, storeapi.ErrOutcomeUnknown) || errors.Is(err, storeapi.ErrConflict)) {
+		return got, err
+	}
+	s.rep.Infof("the rollout change's outcome is unclear (%v); reading the rollout to see whether it took effect", err)
+	cur, rerr := s.store.GetPackageRollout(ctx, key)
+	if rerr != nil {
+		return nil, errors.Join(err, fmt.Errorf("read rollout after it: %w", rerr))
+	}
+	if cur.PackageRolloutStatus == want && (wantPct < 0 || cur.PackageRolloutPercentage == wantPct) {
+		s.rep.Infof("the rollout is %s at %s%%: the change took effect", cur.PackageRolloutStatus, formatPct(cur.PackageRolloutPercentage))
+		return cur, nil
+	}
+	if errors.Is(err, storeapi.ErrOutcomeUnknown) {
+		s.rep.Infof("the rollout is unchanged: the change did not take effect; sending it once more")
+		return call()
+	}
+	return nil, err
+}
