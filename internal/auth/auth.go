@@ -195,7 +195,7 @@ func resolve(cfg *config.Config) (Mode, []error) {
 		switch uri := cfg.AzurePipelines.OIDCRequestURI; {
 		case uri == "":
 			p = append(p, &config.InputError{Input: "auth", Problem: "azure-pipelines sign-in needs " + systemOIDCRequestURI + ", which Azure Pipelines sets in every job; this does not look like an Azure Pipelines job"})
-		case os.Getenv(systemOIDCRequestURI) != uri:
+		case strings.TrimSpace(os.Getenv(systemOIDCRequestURI)) != uri:
 			// azidentity v1.15.0 reads this variable from the process
 			// environment and nowhere else (NewAzurePipelinesCredential), so
 			// a value that reached the config another way would be ignored.

@@ -47,6 +47,18 @@ func (c *captured) add(s string) {
 	c.got = append(c.got, s)
 }
 
+func (c *captured) count(s string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, g := range c.got {
+		if g == s {
+			n++
+		}
+	}
+	return n
+}
+
 func (c *captured) has(s string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -183,7 +195,7 @@ func TestGitHubOIDCCachesLongLivedTokens(t *testing.T) {
 	// The other side of the refresh rule: an hour-long token is reused, so
 	// a wait does not call Entra at every Store request.
 	e := newEntra(t, authtest.EntraOptions{TokenTTL: time.Hour})
-	cred, _, _ := newCred(t, e, githubConfig(t, e))
+	cred, _, caught := newCred(t, e, githubConfig(t, e))
 	a, err := getToken(t.Context(), cred)
 	if err != nil {
 		t.Fatal(err)
@@ -191,6 +203,9 @@ func TestGitHubOIDCCachesLongLivedTokens(t *testing.T) {
 	b, err := getToken(t.Context(), cred)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if n := caught.count(a.Token); n != 1 {
+		t.Errorf("OnSecret saw the cached token %d times, want once", n)
 	}
 	if a.Token != b.Token || len(e.TokenRequests()) != 1 || len(e.IDTokensIssued()) != 1 {
 		t.Errorf("same token %v, %d token requests, %d ID tokens; want a cached token and 1 of each",

@@ -9,39 +9,12 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/storeflight/storeflight/internal/config"
 	"github.com/storeflight/storeflight/internal/redact"
 )
-
-// credential wraps azidentity's credential: it reports each access token
-// to OnSecret and turns failures into *SignInError.
-type credential struct {
-	inner    azcore.TokenCredential
-	mode     Mode
-	onSecret func(string)
-}
-
-// GetToken implements azcore.TokenCredential.
-func (c *credential) GetToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
-	slot := &errorSlot{}
-	tk, err := c.inner.GetToken(context.WithValue(ctx, slotKey{}, slot), opts)
-	if err != nil {
-		e := newSignInError(c.mode, err, slot.err)
-		// azidentity keeps only the message of some causes; a cancelled
-		// run must still be recognisable with errors.Is.
-		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(e, ctxErr) {
-			e.errs = append(e.errs, ctxErr)
-		}
-		return azcore.AccessToken{}, e
-	}
-	c.onSecret(tk.Token)
-	return tk, nil
-}
 
 // SignInError is a failed sign-in: Entra ID refused, or the federated
 // token could not be had. Its message is one line (plus a hint), already
