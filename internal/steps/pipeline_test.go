@@ -550,6 +550,9 @@ func TestRerunAfterLostCommit(t *testing.T) {
 		if err == nil {
 			t.Fatal("first run succeeded")
 		}
+		if !e.rep.contains("sending it once more") {
+			t.Errorf("the first run did not re-send the commit after reading PendingCommit:\n%s", e.rep.text())
+		}
 		first := s.SubmissionID
 		s, err = e.run(t.Context(), cfg)
 		if err != nil {
@@ -795,5 +798,56 @@ func TestSkipLines(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"update", "upload", "commit", "wait", "finalize"}, skipped); diff != "" {
 		t.Errorf("skip lines (-want +got):\n%s", diff)
+	}
+}
+
+func TestPartnerCenterPending(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, quickStages(), flightSeed(nil, &storefake.SeedSubmission{ID: pendingID, NoUploadURL: true,
+		Packages: []storefake.SeedPackage{{FileName: "other.msix", FileStatus: "PendingUpload"}}}))
+	cfg := baseConfig()
+	cfg.PendingSubmission = config.PendingReuse
+	cfg.Packages = []config.Package{e.pkg("app.msix", "1.1.0.0")}
+	_, err := e.run(t.Context(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "fileUploadUrl") || !strings.Contains(err.Error(), "Partner Center") {
+		t.Fatalf("error %v, want one about the missing fileUploadUrl", err)
+	}
+	if c := e.changes(); len(c) != 0 {
+		t.Errorf("changes made: %v", c)
+	}
+}
+
+func TestRerunOfFailedAttempt(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		policy      config.PendingPolicy
+		wantFailed  bool
+		wantCreates int
+	}{
+		{name: "reports the failure again", policy: config.PendingFail, wantFailed: true, wantCreates: 1},
+		{name: "replace starts over", policy: config.PendingReplace, wantCreates: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, quickStages(), flightSeed(nil, nil))
+			e.fake.ScriptFailure(storefake.Failure{At: "PreProcessingFailed", Errors: []storefake.Detail{{Code: "PackageValidationFailed", Details: "bad"}}})
+			cfg := baseConfig()
+			cfg.Packages = []config.Package{e.pkg("app.msix", "1.1.0.0")}
+			cfg.WaitFor = config.WaitCertified
+			cfg.PendingSubmission = tt.policy
+			if _, err := e.run(t.Context(), cfg); err == nil {
+				t.Fatal("first run succeeded")
+			}
+			_, err := e.run(t.Context(), cfg)
+			var sf *SubmissionFailedError
+			if got := errors.As(err, &sf); got != tt.wantFailed {
+				t.Errorf("re-run error %v; want a failure: %v", err, tt.wantFailed)
+			}
+			if n := e.calls("POST", "/submissions"); n != tt.wantCreates {
+				t.Errorf("%d creates, want %d", n, tt.wantCreates)
+			}
+		})
 	}
 }

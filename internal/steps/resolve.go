@@ -149,7 +149,10 @@ func resolveForUpdate(ctx context.Context, s *State, pending, published string) 
 		}
 		pendingSub = sub
 		if s.isOwnEarlierRun(sub) {
-			return s.continueWith(ctx, sub, "pending")
+			if !failureStatuses[sub.Status] || cfg.PendingSubmission != config.PendingReplace {
+				return s.continueWith(ctx, sub, "pending")
+			}
+			s.rep.Infof("pending submission %s holds this run's packages but ended %s: replacing it, as pending-submission: replace asks", sub.ID, sub.Status)
 		}
 	}
 	if published != "" {
@@ -199,10 +202,18 @@ func resolveForUpdate(ctx context.Context, s *State, pending, published string) 
 }
 
 // continueWith takes up a submission left by an earlier run.
+//
+// An earlier run that ended in a failure status is reported as failed
+// again, with a hint: continuing it cannot succeed, and only a new version
+// (or pending-submission: replace) starts over.
 func (s *State) continueWith(ctx context.Context, sub *storeapi.FlightSubmission, which string) error {
 	s.setFlightSubmission(sub)
 	s.Continued = true
 	s.rep.Infof("the flight's %s submission %s (status %s) already holds this run's packages: continuing that earlier run instead of starting another", which, sub.ID, sub.Status)
+	if failureStatuses[sub.Status] {
+		s.rep.Infof("submission %s, this run's earlier attempt, ended %s; to start over with the same packages set pending-submission: replace, or delete it in Partner Center", sub.ID, sub.Status)
+		return s.failed(false)
+	}
 	return readRolloutBefore(ctx, s)
 }
 

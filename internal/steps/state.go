@@ -160,17 +160,6 @@ func (s *State) setAppSubmission(sub *storeapi.AppSubmission) {
 	s.observe(sub.Status, &sub.StatusDetails)
 }
 
-// packages returns the target's packages.
-func (s *State) packages() []storeapi.Package {
-	switch {
-	case s.Submission != nil:
-		return s.Submission.FlightPackages
-	case s.App != nil:
-		return s.App.ApplicationPackages
-	}
-	return nil
-}
-
 func (s *State) publishMode() string {
 	switch {
 	case s.Submission != nil:

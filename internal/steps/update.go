@@ -32,6 +32,9 @@ func (updateStep) Run(ctx context.Context, s *State) error {
 	if s.Submission == nil {
 		return fmt.Errorf("no flight submission to update")
 	}
+	if len(s.cfg.Packages) > 0 && s.Submission.FileUploadURL == "" && s.SubmissionID != "" {
+		return errNoUploadURL(s)
+	}
 	next := *s.Submission
 	changes := applyUpdate(s.cfg, &next)
 	s.Updated = changes

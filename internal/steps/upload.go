@@ -54,7 +54,7 @@ func (uploadStep) Run(ctx context.Context, s *State) error {
 	}
 	sas := s.fileUploadURL()
 	if sas == "" {
-		return fmt.Errorf("%s has no fileUploadUrl: it was most likely created in Partner Center, and the API cannot upload to such a submission; delete it in Partner Center (or use pending-submission: replace) so that a new one is created", s.target())
+		return errNoUploadURL(s)
 	}
 	maskSAS(s, sas)
 
@@ -89,6 +89,10 @@ func (uploadStep) Run(ctx context.Context, s *State) error {
 	took := s.clock.Now().Sub(start)
 	s.rep.Infof("uploaded %d file(s), %s, in %s (%s)", len(files), sizeText(total), took.Round(time.Millisecond), rateText(total, took))
 	return nil
+}
+
+func errNoUploadURL(s *State) error {
+	return fmt.Errorf("%s has no fileUploadUrl: it was most likely created in Partner Center, and the API can neither upload to nor change such a submission; delete it in Partner Center (or use pending-submission: replace) so that a new one is created", s.target())
 }
 
 // maskSAS hides the SAS signature and the whole URL in all later output:
