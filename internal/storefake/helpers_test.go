@@ -119,6 +119,8 @@ func (f *fixture) doURL(method, u string, body any, headers map[string]string) r
 	case nil:
 	case []byte:
 		rd = bytes.NewReader(b)
+	case io.Reader:
+		rd = b
 	case string:
 		rd = strings.NewReader(b)
 	default:

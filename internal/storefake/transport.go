@@ -36,6 +36,13 @@ func (t *transport) RoundTrip(req *http.Request) (resp *http.Response, err error
 		return nil, err
 	}
 	sreq := req.Clone(req.Context())
+	// Clients such as azblob set lower-case header keys directly in the
+	// map; a server sees them canonicalized, as net/http parses them.
+	sreq.Header = make(http.Header, len(req.Header))
+	for k, v := range req.Header {
+		ck := http.CanonicalHeaderKey(k)
+		sreq.Header[ck] = append(sreq.Header[ck], v...)
+	}
 	sreq.URL = &url.URL{Path: req.URL.Path, RawPath: req.URL.RawPath, RawQuery: req.URL.RawQuery}
 	sreq.RequestURI = req.URL.RequestURI()
 	sreq.Host = req.URL.Host
