@@ -18,8 +18,12 @@ var (
 	queryValue = regexp.MustCompile(`([?&][A-Za-z0-9_.\-]+=)[^&\s"'<>#]*`)
 	// Authorization headers and the words that introduce a credential.
 	bearer = regexp.MustCompile(`(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/=]+`)
-	// key=value and "key":"value" pairs whose key names a credential.
-	namedSecret = regexp.MustCompile(`(?i)("?(?:client_secret|client_assertion|access_token|refresh_token|id_token|assertion|sig|signature|password|token)"?\s*[:=]\s*"?)[^"&\s,}]+`)
+	// key=value (forms, queries) and "key":"value" (JSON) pairs whose key
+	// names a credential. A bare "token: text" in prose is left alone, so
+	// hints like "permissions: id-token: write" stay readable.
+	secretKeys = `(?:client_secret|client_assertion|access_token|refresh_token|id_token|assertion|sig|signature|password|token)`
+	formSecret = regexp.MustCompile(`(?i)\b(` + secretKeys + `=)[^&\s"',}]+`)
+	jsonSecret = regexp.MustCompile(`(?i)("` + secretKeys + `"\s*:\s*")[^"]*`)
 )
 
 // String returns s with URL query values, bearer tokens and named
@@ -30,7 +34,8 @@ func String(s string) string {
 	}
 	s = queryValue.ReplaceAllString(s, "${1}"+Marker)
 	s = bearer.ReplaceAllString(s, "${1} "+Marker)
-	s = namedSecret.ReplaceAllString(s, "${1}"+Marker)
+	s = formSecret.ReplaceAllString(s, "${1}"+Marker)
+	s = jsonSecret.ReplaceAllString(s, "${1}"+Marker)
 	return s
 }
 

@@ -20,6 +20,9 @@ func TestString(t *testing.T) {
 		{"json", `{"access_token":"tok123","expires_in":3600}`, `{"access_token":"REDACTED","expires_in":3600}`},
 		{"plain", "commit submission 1152921504621243649: 409 InvalidState", "commit submission 1152921504621243649: 409 InvalidState"},
 		{"empty", "", ""},
+		{"prose", "add permissions: id-token: write to the job; POST /t/oauth2/v2.0/token: 400",
+			"add permissions: id-token: write to the job; POST /t/oauth2/v2.0/token: 400"},
+		{"bare form", "grant_type=x client_assertion=eyJhbGc.x.y", "grant_type=x client_assertion=REDACTED"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
