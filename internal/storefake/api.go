@@ -2,6 +2,7 @@ package storefake
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -256,7 +257,7 @@ func (s *Server) createFlight(r *http.Request) (int, any) {
 		GroupIDs       []string `json:"groupIds"`
 		RankHigherThan string   `json:"rankHigherThan"`
 	}
-	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil && err != io.EOF { //nolint:errorlint // io.EOF is returned bare
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil && !errors.Is(err, io.EOF) {
 		return 0, errParam("The request body is not valid JSON.")
 	}
 	for _, id := range a.flightOrder {

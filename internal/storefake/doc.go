@@ -1,6 +1,6 @@
 // Package storefake simulates the Microsoft Store submission API and the
 // Azure blob endpoint behind a submission's fileUploadUrl, as
-// /work/shared/STOREAPI.md describes them. The same handler serves the unit
+// the project's STOREAPI.md describes them. The same handler serves the unit
 // tests (in process, through HTTPClient, with no socket), the --simulate mode
 // of the binary, and end-to-end tests of the compiled binary (Listen, with
 // TLS). It has its own wire format written from STOREAPI.md and never shares
@@ -53,6 +53,8 @@
 //     with 403 AuthenticationFailed, as on Azure; a request carrying an
 //     Authorization header is refused with 400 and recorded as Authorized, so
 //     that a leaked Store token shows up in tests.
+//   - Listeners speak HTTP/1.1 only, so that a lost answer is a connection
+//     closed without a response, as a dropped TCP connection would be.
 //   - The recorded RawQuery of a request has its sig value replaced by
 //     redact.Marker, so Requests() can be printed safely.
 package storefake

@@ -208,6 +208,9 @@ func TestBlobEndpoint(t *testing.T) {
 		if tc.code != "" && !bytes.Contains(r.body, []byte("<Error><Code>"+tc.code+"</Code>")) {
 			t.Errorf("%s: body %s", tc.name, r.body)
 		}
+		if sig := q.Get("sig"); strings.Contains(string(r.body), sig) || strings.Contains(string(r.body), url.QueryEscape(sig)) {
+			t.Errorf("%s: the answer repeats the SAS signature", tc.name)
+		}
 		if r.header.Get("x-ms-request-id") == "" {
 			t.Errorf("%s: no x-ms-request-id", tc.name)
 		}
