@@ -118,6 +118,7 @@ type env struct {
 	client *storeapi.Client
 	rep    *recorder
 	dir    string
+	upOpts upload.Options
 }
 
 func newEnv(t *testing.T, stages storefake.Stages, seed storefake.Seed) *env {
@@ -143,7 +144,8 @@ func newEnv(t *testing.T, stages storefake.Stages, seed storefake.Seed) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, clk: clk, fake: fake, client: client, rep: &recorder{}, dir: t.TempDir()}
+	return &env{t: t, clk: clk, fake: fake, client: client, rep: &recorder{}, dir: t.TempDir(),
+		upOpts: upload.Options{BlockSize: 1 << 20, Concurrency: 2}}
 }
 
 func (e *env) run(ctx context.Context, cfg *config.Config) (*State, error) {
@@ -154,7 +156,7 @@ func (e *env) run(ctx context.Context, cfg *config.Config) (*State, error) {
 		Clock:           e.clk,
 		Rand:            func() float64 { return 0.5 },
 		UploadTransport: canonicalHeaders{e.fake.HTTPClient()},
-		UploadOptions:   &upload.Options{BlockSize: 1 << 20, Concurrency: 2},
+		UploadOptions:   &e.upOpts,
 	})
 }
 

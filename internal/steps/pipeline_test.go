@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/storeflight/storeflight/internal/config"
@@ -847,6 +848,88 @@ func TestRerunOfFailedAttempt(t *testing.T) {
 			}
 			if n := e.calls("POST", "/submissions"); n != tt.wantCreates {
 				t.Errorf("%d creates, want %d", n, tt.wantCreates)
+			}
+		})
+	}
+}
+
+func TestDryRunRollout(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, quickStages(), publishedWithRollout(10, ""))
+	cfg := baseConfig()
+	cfg.DryRun = true
+	cfg.RolloutPercentage = ptr(25.0)
+	cfg.FinalizeRollout = true
+	s, err := e.run(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if c := e.changes(); len(c) != 0 {
+		t.Errorf("a dry run changed things: %v", c)
+	}
+	want := []string{
+		`raise the rollout of submission ` + publishedID + ` of flight "Beta" (` + flightID + `) from 10% to 25%`,
+		`finalize the rollout of submission ` + publishedID + ` of flight "Beta" (` + flightID + `) (now at 10%)`,
+	}
+	if diff := cmp.Diff(want, s.Plan); diff != "" {
+		t.Errorf("plan (-want +got):\n%s", diff)
+	}
+	if s.Finalized || s.Outputs()["rollout-percentage"] != "10" {
+		t.Errorf("a dry run reports a change: finalized %v, outputs %v", s.Finalized, s.Outputs())
+	}
+}
+
+func TestUploadFailureKeepsSASSecret(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, quickStages(), flightSeed(nil, nil))
+	e.fake.Inject(storefake.Fault{Host: "blob", Reset: true, Times: -1})
+	e.upOpts.Retry = policy.RetryOptions{MaxRetries: 1, RetryDelay: time.Millisecond, MaxRetryDelay: time.Millisecond}
+	cfg := baseConfig()
+	cfg.Packages = []config.Package{e.pkg("app.msix", "1.1.0.0")}
+	s, err := e.run(t.Context(), cfg)
+	if err == nil || !strings.HasPrefix(err.Error(), "upload: ") {
+		t.Fatalf("error %v, want an upload failure", err)
+	}
+	u, perr := url.Parse(s.Submission.FileUploadURL)
+	sig := u.Query().Get("sig")
+	if perr != nil || sig == "" {
+		t.Fatalf("no signature in %q", s.Submission.FileUploadURL)
+	}
+	for where, text := range map[string]string{"error": err.Error(), "log": e.rep.text(), "summary": s.SummaryMarkdown(), "outputs": s.Outputs()["result"]} {
+		if strings.Contains(text, sig) {
+			t.Errorf("the SAS signature appears in the %s", where)
+		}
+	}
+	if !slices.Contains(e.rep.masks, sig) || !slices.Contains(e.rep.masks, s.Submission.FileUploadURL) {
+		t.Errorf("signature and URL not masked: %q", e.rep.masks)
+	}
+	if n := e.calls("POST", "/commit"); n != 0 {
+		t.Errorf("committed after a failed upload")
+	}
+}
+
+func TestPollBackoff(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		r         float64
+		in        time.Duration
+		grow, jit time.Duration
+	}{
+		{name: "low", r: 0, in: 30 * time.Second, grow: 45 * time.Second, jit: 24 * time.Second},
+		{name: "high", r: 0.999999999, in: 30 * time.Second, grow: 60 * time.Second, jit: 36 * time.Second},
+		{name: "capped", r: 0.5, in: 4 * time.Minute, grow: 5 * time.Minute, jit: 4 * time.Minute},
+		{name: "jitter capped", r: 0.999999999, in: 5 * time.Minute, grow: 5 * time.Minute, jit: 5 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := &State{cfg: baseConfig(), rand: func() float64 { return tt.r }}
+			if got := s.grow(tt.in); got.Round(time.Second) != tt.grow {
+				t.Errorf("grow(%s) = %s, want %s", tt.in, got, tt.grow)
+			}
+			if got := s.jitter(tt.in); got.Round(time.Second) != tt.jit {
+				t.Errorf("jitter(%s) = %s, want %s", tt.in, got, tt.jit)
 			}
 		})
 	}
