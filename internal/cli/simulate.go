@@ -1,0 +1,195 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/storeflight/storeflight/internal/ci"
+	"github.com/storeflight/storeflight/internal/clock"
+	"github.com/storeflight/storeflight/internal/config"
+	"github.com/storeflight/storeflight/internal/msix"
+	"github.com/storeflight/storeflight/internal/steps"
+	"github.com/storeflight/storeflight/internal/storeapi"
+	"github.com/storeflight/storeflight/internal/storefake"
+)
+
+// The demo app and flight --simulate seeds when no application is named.
+const (
+	demoAppID       = "9NBLGGH4R315"
+	demoAppName     = "Contoso Notes"
+	demoFlightID    = "7bfc11d0-5b6e-4f3a-9d1c-2a9e3c4b5d6e"
+	demoFlightName  = "Beta testers"
+	demoPublishedID = "1152921504621243649"
+	demoPackage     = "ContosoNotes_1.1.0.0_x64.msix"
+	demoVersion     = "1.1.0.0"
+)
+
+// simulatedStages are plausible Store durations. Simulated time is virtual,
+// so they cost nothing, and the default polling (30s backing off to 5m)
+// sees every status and ends well within the default 60m timeout.
+var simulatedStages = storefake.Stages{
+	CommitStarted:      time.Minute,
+	PreProcessing:      4 * time.Minute,
+	Certification:      25 * time.Minute,
+	Release:            6 * time.Minute,
+	PendingPublication: 3 * time.Minute,
+	Publishing:         5 * time.Minute,
+}
+
+// simulate runs the pipeline against the built-in Store simulator. Time in
+// the simulator is virtual: every wait passes at once, so a run that waits
+// for certification shows realistic durations in its timeline and still
+// ends in a moment. With no application-id it plays the demo: a release
+// run to a 10% rollout, then a rollout run raising it to 50%, then one
+// finalizing it. Otherwise it rehearses the given configuration against a
+// simulator seeded with the named app and flight.
+func simulate(ctx context.Context, cfg *config.Config, rep ci.Reporter) (*steps.State, error) {
+	clk := clock.NewFake(clock.Real{}.Now())
+	sim, err := storefake.New(&storefake.Options{
+		Clock:         clk,
+		Stages:        simulatedStages,
+		RequestBudget: storeapi.DefaultRequestBudget,
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer sim.Close()
+	demo := cfg.ApplicationID == ""
+	if err := sim.Seed(simulatorSeed(cfg, demo)); err != nil {
+		return nil, fmt.Errorf("seed the simulator: %w", err)
+	}
+	store, err := storeapi.New(sim.Credential(), &storeapi.Options{
+		BaseURL:       sim.URL(),
+		HTTPClient:    sim.HTTPClient(),
+		Clock:         clk,
+		RequestBudget: budget(cfg.RequestBudget),
+		Logger:        debugLogger(rep),
+	})
+	if err != nil {
+		return nil, err
+	}
+	deps := steps.Deps{Store: store, Reporter: rep, Clock: clk, UploadTransport: sim.HTTPClient()}
+	rep.Notice("simulator", "running against the built-in Store simulator: no account, no network; simulated time passes instantly")
+
+	if !demo {
+		deps.Config = cfg
+		return steps.Run(ctx, deps)
+	}
+
+	dir, err := os.MkdirTemp("", "storeflight-demo-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	pkg, err := writeDemoPackage(dir)
+	if err != nil {
+		return nil, err
+	}
+	runs := demoRuns(cfg, pkg)
+	var st *steps.State
+	for i, r := range runs {
+		rep.Infof("")
+		rep.Infof("=== demo %d of %d: %s", i+1, len(runs), r.title)
+		deps.Config = r.cfg
+		st, err = steps.Run(ctx, deps)
+		if err != nil || i == len(runs)-1 {
+			return st, err
+		}
+		if err := rep.Summary(st.SummaryMarkdown()); err != nil {
+			rep.Warning("summary", err.Error())
+		}
+	}
+	return st, nil
+}
+
+type demoRun struct {
+	title string
+	cfg   *config.Config
+}
+
+// demoRuns is the demo's three jobs: what a release workflow and two later
+// rollout workflows would run, each with its own inputs.
+func demoRuns(base *config.Config, pkg config.Package) []demoRun {
+	with := func(edit func(c *config.Config)) *config.Config {
+		c := *base
+		c.ApplicationID, c.FlightName = demoAppID, demoFlightName
+		c.Packages, c.RolloutPercentage, c.WaitFor, c.FinalizeRollout = nil, nil, config.WaitNone, false
+		edit(&c)
+		return &c
+	}
+	ten, fifty := 10.0, 50.0
+	return []demoRun{
+		{"release job: new flight submission with " + pkg.ZIPName + " at a 10% rollout, waiting until published",
+			with(func(c *config.Config) {
+				c.Packages = []config.Package{pkg}
+				c.RolloutPercentage = &ten
+				c.WaitFor = config.WaitPublished
+			})},
+		{"rollout job: raise the rollout to 50%",
+			with(func(c *config.Config) { c.RolloutPercentage = &fifty })},
+		{"rollout job: finalize the rollout",
+			with(func(c *config.Config) { c.FinalizeRollout = true })},
+	}
+}
+
+func writeDemoPackage(dir string) (config.Package, error) {
+	path := filepath.Join(dir, demoPackage)
+	f, err := os.Create(path)
+	if err != nil {
+		return config.Package{}, err
+	}
+	if err := msix.WriteDemoPackage(f, "Contoso.Notes", demoVersion); err != nil {
+		f.Close()
+		return config.Package{}, err
+	}
+	if err := f.Close(); err != nil {
+		return config.Package{}, err
+	}
+	return config.Package{Path: path, ZIPName: demoPackage}, nil
+}
+
+// simulatorSeed gives the simulator an app with one flight whose last
+// published submission has a finished rollout, or, for a rehearsal of a
+// rollout-only run, one still rolling out at 5%, so that raise, halt and
+// finalize have something to act on.
+func simulatorSeed(cfg *config.Config, demo bool) storefake.Seed {
+	appID, flightID, flightName := demoAppID, demoFlightID, demoFlightName
+	if !demo {
+		appID = cfg.ApplicationID
+		if cfg.FlightID != "" {
+			flightID = cfg.FlightID
+		}
+		if cfg.FlightName != "" {
+			flightName = cfg.FlightName
+		}
+	}
+	publishedID := demoPublishedID
+	if !demo && cfg.SubmissionID != "" {
+		publishedID = cfg.SubmissionID
+	}
+	rollout := &storefake.SeedRollout{Percentage: 100, Status: string(storeapi.RolloutComplete), Fallback: "0"}
+	if !demo && !cfg.WantsUpdate() {
+		rollout = &storefake.SeedRollout{Percentage: 5, Status: string(storeapi.RolloutInProgress), Fallback: "1152921504621243600"}
+	}
+	published := func() *storefake.SeedSubmission {
+		return &storefake.SeedSubmission{
+			ID:                publishedID,
+			Status:            string(storeapi.StatusPublished),
+			Packages:          []storefake.SeedPackage{{FileName: "ContosoNotes_1.0.0.0_x64.msix", Version: "1.0.0.0", FileStatus: storeapi.FileStatusUploaded}},
+			Rollout:           rollout,
+			TargetPublishMode: "Immediate",
+		}
+	}
+	app := storefake.SeedApp{ID: appID, Name: demoAppName,
+		Flights: []storefake.SeedFlight{{ID: flightID, Name: flightName, GroupIDs: []string{"1"}, Published: published()}}}
+	if !demo && cfg.FlightID == "" && cfg.FlightName == "" {
+		// A rehearsal of an app-submission rollout: the app's own last
+		// published submission is the one rolling out.
+		app.Published = published()
+		app.Flights[0].Published.ID = "1152921504621243650"
+	}
+	return storefake.Seed{Apps: []storefake.SeedApp{app}}
+}
