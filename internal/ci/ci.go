@@ -241,8 +241,9 @@ func (r *reporter) SetOutput(name, value string) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	// Runners read output files line by line and drop a line's '\r'.
-	value = strings.ReplaceAll(r.clean(value), "\r\n", "\n")
+	// Runners read output files line by line, so line breaks are made
+	// plain '\n' here rather than refused later.
+	value = strings.ReplaceAll(strings.ReplaceAll(r.clean(value), "\r\n", "\n"), "\r", "\n")
 	i := slices.IndexFunc(r.outputs, func(o output) bool { return o.name == name })
 	if i >= 0 {
 		r.outputs[i].value = value

@@ -17,14 +17,13 @@ import (
 
 // parseGitHubOutputs reads a file-command file the way the runner does:
 // name=value lines, and name<<delimiter heredocs ended by a line that is
-// exactly the delimiter. Lines end at '\n', a '\r' before it dropped.
+// exactly the delimiter. Lines end at "\r\n", "\n" or "\r", as .NET's
+// ReadLine has it.
 func parseGitHubOutputs(content string) (map[string]string, error) {
+	content = strings.ReplaceAll(strings.ReplaceAll(content, "\r\n", "\n"), "\r", "\n")
 	lines := strings.Split(content, "\n")
 	if lines[len(lines)-1] == "" {
 		lines = lines[:len(lines)-1]
-	}
-	for i := range lines {
-		lines[i] = strings.TrimSuffix(lines[i], "\r")
 	}
 	out := map[string]string{}
 	for i := 0; i < len(lines); i++ {
@@ -171,6 +170,10 @@ func TestGitHubOutputs(t *testing.T) {
 			t.Fatalf("SetOutput(%s): %v", name, err)
 		}
 	}
+	want["cr-is-a-break"] = "a\nb"
+	if err := r.SetOutput("cr-is-a-break", "a\rb"); err != nil {
+		t.Fatal(err)
+	}
 	if err := r.SetOutput("crlf-is-joined", "a\r\nb"); err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +204,7 @@ func TestGitHubOutputs(t *testing.T) {
 func TestWriteGitHubOutputRejects(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
-	for _, v := range []string{"a\r\nb", "a\r"} {
+	for _, v := range []string{"a\r\nb", "a\r", "a\rb"} {
 		if err := writeGitHubOutput(&b, "x", v); !errors.Is(err, ErrOutputValue) {
 			t.Errorf("writeGitHubOutput(%q) = %v, want ErrOutputValue", v, err)
 		}

@@ -169,9 +169,10 @@ func writeGitHubOutput(w io.Writer, name, value string) error {
 	if !outputNameRE.MatchString(name) {
 		return fmt.Errorf("output %q: %w", name, ErrOutputName)
 	}
-	// The runner drops a '\r' at the end of each line it reads.
-	if strings.Contains(value, "\r\n") || strings.HasSuffix(value, "\r") {
-		return fmt.Errorf("output %s: %w: a carriage return before a line break", name, ErrOutputValue)
+	// A reader of lines may take '\r' as a line break too, or drop it
+	// before '\n': either way it would not come back as written.
+	if strings.Contains(value, "\r") {
+		return fmt.Errorf("output %s: %w: it contains a carriage return", name, ErrOutputValue)
 	}
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {

@@ -68,7 +68,11 @@ func load(args []string, getenv func(string) string, root string) (*Config, erro
 	} else {
 		c.TenantID, c.ClientID = raw["tenant-id"].text, raw["client-id"].text
 	}
-	c.Auth = AuthMode(p.enum("auth", string(AuthAuto), string(AuthGitHubOIDC), string(AuthFederatedTokenFile), string(AuthAzurePipelines), string(AuthClientSecret)))
+	if c.Simulate {
+		c.Auth = AuthAuto
+	} else {
+		c.Auth = AuthMode(p.enum("auth", string(AuthAuto), string(AuthGitHubOIDC), string(AuthFederatedTokenFile), string(AuthAzurePipelines), string(AuthClientSecret)))
+	}
 	c.ClientSecret = Secret(raw["client-secret"].text)
 	c.OIDCAudience = raw["oidc-audience"].text
 	c.FederatedTokenFile = raw["federated-token-file"].text

@@ -408,7 +408,7 @@ func TestAcceptedCombinations(t *testing.T) {
 		{"previous halt with replace", []string{"--previous-rollout=halt"}},
 		{"max equal to poll", []string{"--poll-interval=1m", "--max-poll-interval=1m"}},
 		{"simulate without application-id", []string{"--simulate"}},
-		{"simulate ignores bad sign-in inputs", []string{"--simulate", "--tenant-id=not-a-guid"}},
+		{"simulate ignores bad sign-in inputs", []string{"--simulate", "--tenant-id=not-a-guid", "--auth=nonsense"}},
 		{"api-url on localhost", []string{"--api-url=http://localhost:8080"}},
 		{"api-url on ::1", []string{"--api-url=http://[::1]:8080/"}},
 	}
