@@ -17,7 +17,8 @@ func actionYML(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return strings.Split(string(b), "\n")
+	// A Windows checkout may have turned the line ends into CRLF.
+	return strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n")
 }
 
 // section returns the two-space-indented keys under a top-level key.
