@@ -14,6 +14,7 @@ import (
 
 	"github.com/storeflight/storeflight/internal/clock"
 	"github.com/storeflight/storeflight/internal/config"
+	"github.com/storeflight/storeflight/internal/msix"
 	"github.com/storeflight/storeflight/internal/storeapi"
 	"github.com/storeflight/storeflight/internal/storefake"
 	"github.com/storeflight/storeflight/internal/upload"

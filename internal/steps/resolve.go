@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/storeflight/storeflight/internal/config"
+	"github.com/storeflight/storeflight/internal/msix"
 	"github.com/storeflight/storeflight/internal/storeapi"
 )
 
