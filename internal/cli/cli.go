@@ -14,6 +14,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
 	"github.com/storeflight/storeflight/internal/auth"
 	"github.com/storeflight/storeflight/internal/ci"
 	"github.com/storeflight/storeflight/internal/config"
@@ -60,6 +62,18 @@ func SignalContext(parent context.Context) (ctx context.Context, stop func()) {
 // Run runs storeflight with the given arguments and environment and
 // returns the process exit code.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	return run(ctx, args, getenv, stdout, stderr, seams{})
+}
+
+// seams holds what tests replace to reach fakes that a real run cannot
+// be pointed at by inputs alone; the zero value is a production run.
+type seams struct {
+	// authTransport carries sign-in requests; nil means azcore's default,
+	// which trusts only the system's CAs and so not a test's Entra fake.
+	authTransport policy.Transporter
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, sm seams) int {
 	cfg, cfgErr := config.Load(args, getenv)
 	if cfg != nil && cfg.ShowHelp {
 		if err := config.Usage(stdout, "storeflight"); err != nil {
@@ -94,7 +108,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.Simulate {
 		st, err = simulate(ctx, cfg, rep)
 	} else {
-		st, err = runStore(ctx, cfg, rep)
+		st, err = runStore(ctx, cfg, rep, sm)
 	}
 	if st != nil {
 		if rerr := st.Report(rep); rerr != nil {
@@ -105,8 +119,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 // runStore runs the pipeline against the real Store (or api-url).
-func runStore(ctx context.Context, cfg *config.Config, rep ci.Reporter) (*steps.State, error) {
-	cred, mode, err := auth.NewCredential(cfg, &auth.Options{OnSecret: rep.Mask})
+func runStore(ctx context.Context, cfg *config.Config, rep ci.Reporter, sm seams) (*steps.State, error) {
+	cred, mode, err := auth.NewCredential(cfg, &auth.Options{OnSecret: rep.Mask, Transport: sm.authTransport})
 	if err != nil {
 		return nil, err
 	}
