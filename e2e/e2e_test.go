@@ -1,0 +1,26 @@
+package e2e
+
+import (
+	"testing"
+)
+
+// scenarios are the suite's end-to-end scenarios, one per row of
+// RELIABILITY.md; TestReliabilityDoc keeps the two in step.
+var scenarios = []struct {
+	name string
+	run  func(t *testing.T)
+}{
+	{"github-oidc-read-rollout", testGitHubRunnerReadsRollout},
+	{"lost-responses", testLostResponses},
+}
+
+// TestE2E runs every scenario against the compiled binary; run one with
+// go test -run 'TestE2E/<name>' ./e2e/.
+func TestE2E(t *testing.T) {
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			sc.run(t)
+		})
+	}
+}
