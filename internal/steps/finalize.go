@@ -52,6 +52,7 @@ func (finalizeStep) Run(ctx context.Context, s *State) error {
 		return fmt.Errorf("finalize rollout of %s: %w", s.target(), err)
 	}
 	s.RolloutAfter = rolloutCopy(got)
+	s.rollout = got
 	s.Finalized = true
 	s.rep.Infof("finalized the rollout of %s (it was at %s%%): every user now gets its packages", s.target(), formatPct(r.PackageRolloutPercentage))
 	return nil

@@ -324,6 +324,7 @@ func readRolloutBefore(ctx context.Context, s *State) error {
 		return fmt.Errorf("read rollout of %s: %w", s.target(), err)
 	}
 	s.RolloutBefore = rolloutCopy(r)
+	s.rollout = r
 	return nil
 }
 

@@ -49,11 +49,17 @@ func publishedRollout(ctx context.Context, s *State, what string) (*storeapi.Pac
 	if s.Status != storeapi.StatusPublished {
 		return nil, fmt.Errorf("cannot %s %s: it is %s, and the Store changes a rollout only once the submission is Published; use wait-for: published to wait for it first, or run again once it is published", what, s.target(), s.Status)
 	}
+	if r := s.rollout; r != nil {
+		// Read (or changed) earlier in this run; a change made meanwhile by
+		// someone else meets a 409, which rolloutCall resolves by reading.
+		return r, nil
+	}
 	r, err := s.store.GetPackageRollout(ctx, s.key())
 	if err != nil {
 		return nil, fmt.Errorf("read rollout of %s: %w", s.target(), err)
 	}
 	s.RolloutAfter = rolloutCopy(r)
+	s.rollout = r
 	return r, nil
 }
 
@@ -87,6 +93,7 @@ func raise(ctx context.Context, s *State, r *storeapi.PackageRollout, pct float6
 		return fmt.Errorf("raise rollout of %s to %s%%: %w", s.target(), formatPct(pct), err)
 	}
 	s.RolloutAfter = rolloutCopy(got)
+	s.rollout = got
 	s.rep.Infof("raised the rollout of %s from %s%% to %s%%", s.target(), formatPct(cur), formatPct(got.PackageRolloutPercentage))
 	note100(s, pct)
 	return nil
@@ -124,6 +131,7 @@ func halt(ctx context.Context, s *State, r *storeapi.PackageRollout) error {
 		return fmt.Errorf("halt rollout of %s: %w", s.target(), err)
 	}
 	s.RolloutAfter = rolloutCopy(got)
+	s.rollout = got
 	s.Halted = true
 	s.rep.Infof("halted the rollout of %s at %s%%: new and updating users get fallback submission %s", s.target(), formatPct(r.PackageRolloutPercentage), orNone(got.FallbackSubmissionID))
 	return nil

@@ -48,6 +48,11 @@ type State struct {
 	Reports       []storeapi.CertificationReport
 	RolloutBefore *storeapi.PackageRollout
 	RolloutAfter  *storeapi.PackageRollout
+	// rollout is the target's rollout as the rollout endpoint last reported
+	// it in this run (a read or a rollout call's answer); nil when unknown.
+	// The rollout steps start from it instead of reading it again, which
+	// saves one request in each rollout-only run.
+	rollout *storeapi.PackageRollout
 
 	Updated     []FieldChange // the update's field-by-field changes
 	Uploaded    []UploadedFile
