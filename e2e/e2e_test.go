@@ -12,6 +12,7 @@ var scenarios = []struct {
 }{
 	{"github-oidc-read-rollout", testGitHubRunnerReadsRollout},
 	{"lost-responses", testLostResponses},
+	{"throttling", testThrottling},
 }
 
 // TestE2E runs every scenario against the compiled binary; run one with

@@ -2,8 +2,11 @@ package e2e
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/storeflight/storeflight/internal/storefake"
 )
 
 // The suite's own checks must be able to fail, or the scenarios prove
@@ -46,7 +49,31 @@ func TestParseGitHubOutput(t *testing.T) {
 	}
 }
 
-func TestBudgetWindowsCatchesOverrun(t *testing.T) {
+func TestMaxInWindow(t *testing.T) {
 	t.Parallel()
-	_ = t
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(secs ...float64) []storefake.Request {
+		var out []storefake.Request
+		for _, s := range secs {
+			out = append(out, storefake.Request{At: t0.Add(time.Duration(s * float64(time.Second)))})
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		reqs []storefake.Request
+		want int
+	}{
+		{"none", nil, 0},
+		{"spread", at(0, 60, 120), 1},
+		{"burst at the end", at(0, 30, 59, 59.2, 59.4), 5},
+		{"sliding", at(0, 1, 2, 61, 61.5), 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := maxInWindow(tt.reqs, budgetWindow); got != tt.want {
+				t.Errorf("maxInWindow = %d, want %d", got, tt.want)
+			}
+		})
+	}
 }
