@@ -13,6 +13,8 @@ var scenarios = []struct {
 	{"github-oidc-read-rollout", testGitHubRunnerReadsRollout},
 	{"lost-responses", testLostResponses},
 	{"throttling", testThrottling},
+	{"faults", testFaults},
+	{"post-burst", testPostBurst},
 }
 
 // TestE2E runs every scenario against the compiled binary; run one with

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
@@ -250,15 +251,45 @@ func seedApp(flights ...storefake.SeedFlight) storefake.Seed {
 }
 
 // writePackage writes a demo MSIX of the given version into the world's
-// directory, padded with incompressible bytes up to pad bytes, and returns
-// its base name.
+// directory and returns its base name.
 func (w *world) writePackage(name, version string) string {
+	return w.writeBigPackage(name, version, 0)
+}
+
+// writeBigPackage writes a demo MSIX with an extra stored entry of pad
+// random bytes, so that its upload takes several blocks.
+func (w *world) writeBigPackage(name, version string, pad int) string {
 	w.t.Helper()
-	var buf bytes.Buffer
-	if err := msix.WriteDemoPackage(&buf, "Contoso.Notes", version); err != nil {
+	var demo bytes.Buffer
+	if err := msix.WriteDemoPackage(&demo, "Contoso.Notes", version); err != nil {
 		w.t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(w.dir, name), buf.Bytes(), 0o600); err != nil {
+	data := demo.Bytes()
+	if pad > 0 {
+		zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		var out bytes.Buffer
+		zw := zip.NewWriter(&out)
+		for _, f := range zr.File {
+			if err := zw.Copy(f); err != nil {
+				w.t.Fatal(err)
+			}
+		}
+		fw, err := zw.CreateHeader(&zip.FileHeader{Name: "Assets/padding.bin", Method: zip.Store})
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		if _, err := io.CopyN(fw, rand.Reader, int64(pad)); err != nil {
+			w.t.Fatal(err)
+		}
+		if err := zw.Close(); err != nil {
+			w.t.Fatal(err)
+		}
+		data = out.Bytes()
+	}
+	if err := os.WriteFile(filepath.Join(w.dir, name), data, 0o600); err != nil {
 		w.t.Fatal(err)
 	}
 	return name
@@ -713,4 +744,13 @@ func (r result) outputJSON(t *testing.T) map[string]any {
 		t.Errorf("output-file is not JSON: %v\n%s", err, r.OutputFile)
 	}
 	return m
+}
+
+// queryValue returns the first value of key in a raw query.
+func queryValue(rawQuery, key string) string {
+	v, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return ""
+	}
+	return v.Get(key)
 }
