@@ -15,6 +15,7 @@ var scenarios = []struct {
 	{"throttling", testThrottling},
 	{"faults", testFaults},
 	{"post-burst", testPostBurst},
+	{"token-expiry", testTokenExpiry},
 }
 
 // TestE2E runs every scenario against the compiled binary; run one with
