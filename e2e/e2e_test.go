@@ -16,6 +16,8 @@ var scenarios = []struct {
 	{"faults", testFaults},
 	{"post-burst", testPostBurst},
 	{"token-expiry", testTokenExpiry},
+	{"cancel-wait", testCancelWait},
+	{"cancel-upload", testCancelUpload},
 }
 
 // TestE2E runs every scenario against the compiled binary; run one with
