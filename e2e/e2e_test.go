@@ -18,6 +18,7 @@ var scenarios = []struct {
 	{"token-expiry", testTokenExpiry},
 	{"cancel-wait", testCancelWait},
 	{"cancel-upload", testCancelUpload},
+	{"bad-input", testBadInput},
 }
 
 // TestE2E runs every scenario against the compiled binary; run one with

@@ -353,6 +353,12 @@ func (r result) log() string {
 // run must satisfy: no panic, and no secret anywhere it wrote.
 func (w *world) run(ctx context.Context, inv invocation) result {
 	w.t.Helper()
+	return w.runT(w.t, ctx, inv)
+}
+
+// runT is run reporting to t, for subtests that share a world.
+func (w *world) runT(t *testing.T, ctx context.Context, inv invocation) result {
+	t.Helper()
 	w.mu.Lock()
 	w.runs++
 	n := w.runs
@@ -363,7 +369,7 @@ func (w *world) run(ctx context.Context, inv invocation) result {
 	}
 	for _, f := range files {
 		if err := os.WriteFile(f, nil, 0o600); err != nil {
-			w.t.Fatal(err)
+			t.Fatal(err)
 		}
 	}
 	outFile := filepath.Join(w.dir, fmt.Sprintf("outputs-%d.json", n))
@@ -423,7 +429,7 @@ func (w *world) run(ctx context.Context, inv invocation) result {
 	before := len(w.sim.Requests())
 	res := result{Started: time.Now()}
 	if err := cmd.Start(); err != nil {
-		w.t.Fatal(err)
+		t.Fatal(err)
 	}
 	exited := make(chan struct{})
 	var during sync.WaitGroup
@@ -436,18 +442,18 @@ func (w *world) run(ctx context.Context, inv invocation) result {
 	during.Wait()
 	res.Code = cmd.ProcessState.ExitCode()
 	if err != nil && res.Code < 0 {
-		w.t.Fatalf("storeflight did not exit normally: %v\n%s", err, stdout.String()+stderr.String())
+		t.Fatalf("storeflight did not exit normally: %v\n%s", err, stdout.String()+stderr.String())
 	}
 	res.Stdout, res.Stderr = stdout.String(), stderr.String()
 	res.Requests = ownRequests(w.sim.Requests()[before:])
-	res.Summary = readFile(w.t, files["GITHUB_STEP_SUMMARY"])
-	rawOutputs := readFile(w.t, files["GITHUB_OUTPUT"])
-	res.Outputs = parseGitHubOutput(w.t, rawOutputs)
-	res.OutputFile = readFile(w.t, outFile)
+	res.Summary = readFile(t, files["GITHUB_STEP_SUMMARY"])
+	rawOutputs := readFile(t, files["GITHUB_OUTPUT"])
+	res.Outputs = parseGitHubOutput(t, rawOutputs)
+	res.OutputFile = readFile(t, outFile)
 
 	w.collectSignatures()
-	w.checkNoPanic(res)
-	w.checkNoSecrets(map[string]string{
+	w.checkNoPanic(t, res)
+	w.checkNoSecrets(t, map[string]string{
 		"stdout":              res.Stdout,
 		"stderr":              res.Stderr,
 		"GITHUB_OUTPUT":       rawOutputs,
@@ -630,14 +636,14 @@ func (w *world) needlesFrom(credentials []string) map[string]string {
 
 // checkNoSecrets fails the test if any secret shows in any of texts,
 // except in the ::add-mask:: commands that hide it in the runner's log.
-func (w *world) checkNoSecrets(texts map[string]string) {
-	w.t.Helper()
+func (w *world) checkNoSecrets(t *testing.T, texts map[string]string) {
+	t.Helper()
 	needles := w.needles()
 	if len(needles) == 0 {
-		w.t.Error("secret scan: no secrets known, so the scan proves nothing")
+		t.Error("secret scan: no secrets known, so the scan proves nothing")
 	}
 	for _, leak := range findSecrets(needles, texts) {
-		w.t.Error("secret scan: " + leak)
+		t.Error("secret scan: " + leak)
 	}
 }
 
@@ -665,11 +671,11 @@ func redactLine(line, secret string) string {
 }
 
 // checkNoPanic fails on a Go panic or a runtime crash in the output.
-func (w *world) checkNoPanic(r result) {
-	w.t.Helper()
+func (w *world) checkNoPanic(t *testing.T, r result) {
+	t.Helper()
 	for _, bad := range []string{"panic:", "goroutine ", "fatal error:", "WARNING: DATA RACE"} {
 		if strings.Contains(r.Stderr, bad) || strings.Contains(r.Stdout, bad) {
-			w.t.Errorf("storeflight crashed (%q in its output):\n%s", bad, r.log())
+			t.Errorf("storeflight crashed (%q in its output):\n%s", bad, r.log())
 		}
 	}
 }
