@@ -46,9 +46,7 @@ func FuzzLoad(f *testing.F) {
 			}
 			for _, e := range leaves {
 				var ie *InputError
-				// ie.Input may be empty: a flag with no name ("-=x")
-				// is reported with an empty Input today.
-				if !errors.As(e, &ie) || ie.Problem == "" {
+				if !errors.As(e, &ie) || ie.Input == "" || ie.Problem == "" {
 					t.Fatalf("error %q is not an *InputError saying what is wrong", e)
 				}
 			}

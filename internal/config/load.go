@@ -164,6 +164,10 @@ func parseFlags(args []string, c *Config) (map[string]value, []error) {
 			c.ShowVersion = true
 			continue
 		}
+		if name == "" {
+			errs = append(errs, &InputError{Input: "arguments", Problem: fmt.Sprintf("flag %q has no name: every input is a --name=value flag", arg)})
+			continue
+		}
 		in, ok := lookupInput(name)
 		if !ok {
 			errs = append(errs, &InputError{Input: name, Problem: fmt.Sprintf("unknown flag %s: run --help for the list of inputs", "--"+name)})

@@ -340,6 +340,7 @@ func TestBadInputs(t *testing.T) {
 		{"api-url ftp", []string{"--api-url=ftp://example.com"}, nil, "api-url"},
 		{"authority-host http loopback", []string{"--authority-host=http://127.0.0.1:9"}, nil, "authority-host"},
 		{"unknown flag", []string{"--rollout=10"}, nil, "rollout"},
+		{"flag without a name", []string{"--=10"}, nil, "arguments"},
 		{"positional argument", []string{"publish"}, nil, "arguments"},
 		{"bool with separate value", []string{"--simulate", "false"}, nil, "arguments"},
 		{"flag without value at end", []string{"--flight-name"}, nil, "flight-name"},
