@@ -109,7 +109,6 @@ for size in "${sizes[@]}"; do
     /usr/bin/time -v -o "$work/time.txt" "$bin/zipup" up -dir "$pk" -url "$sasurl" >"$work/up.out"
     "$bin/zipup" verify -url "$sasurl" -sha "$(sha256sum "$work/pre.zip" | cut -d' ' -f1)" >/dev/null
     echo "size $size, Azurite: storeflight $(grep -o 'MBps=[0-9.]*' "$work/up.out" | cut -d= -f2) MB/s, peak RSS $(rss "$work/time.txt") MiB, blob verified (SHA-256 of the prebuilt ZIP)"
-    rm -rf "$work/azurite/"*/ 2>/dev/null || true
   else
     echo "size $size, Azurite: not installed, skipped"
   fi
