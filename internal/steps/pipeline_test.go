@@ -394,6 +394,25 @@ func TestPreviousRolloutPolicies(t *testing.T) {
 	}
 }
 
+// An undocumented status is not progress: the wait must stop with an
+// error naming it, not poll until the timeout and call it in progress.
+func TestUnknownStatusEndsTheWait(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, quickStages(), flightSeed(nil, nil))
+	e.fake.Inject(storefake.Fault{Method: "GET", Path: "/status", Times: -1, ContentType: "application/json",
+		Body: `{"status":"Weird","statusDetails":{"errors":[],"warnings":[],"certificationReports":[]}}`})
+	cfg := baseConfig()
+	cfg.Packages = []config.Package{e.pkg("app.msix", "1.1.0.0")}
+	cfg.WaitFor = config.WaitPublished
+	_, err := e.run(t.Context(), cfg)
+	if err == nil || errors.Is(err, ErrTimedOut) || !strings.Contains(err.Error(), `"Weird"`) {
+		t.Fatalf("error %v, want one naming the unknown status, not a timeout", err)
+	}
+	if n := e.calls("GET", "/status"); n != 1 {
+		t.Errorf("%d status reads, want 1: the first unknown status ends the wait", n)
+	}
+}
+
 func TestFailureStatuses(t *testing.T) {
 	t.Parallel()
 	for _, at := range []string{"CommitFailed", "PreProcessingFailed", "CertificationFailed", "ReleaseFailed", "PublishFailed", "Canceled", "PendingCommit"} {

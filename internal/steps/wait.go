@@ -97,6 +97,11 @@ func (waitStep) Run(ctx context.Context, s *State) error {
 			}
 			return fmt.Errorf("%s is PendingCommit: nothing moves it until it is committed, so there is nothing to wait for", s.target())
 		}
+		if _, known := stage[status]; !known && status != storeapi.StatusNone {
+			// Polling on would report "still progressing" until the
+			// timeout (exit 3) about a status nobody knows to be progress.
+			return fmt.Errorf("%s has status %q, which the Store does not document: storeflight cannot tell whether it is progressing or has failed; check it in Partner Center", s.target(), status)
+		}
 		if ok, held := reached(cfg.WaitFor, status, s.publishMode()); ok {
 			return s.waitReached(ctx, held)
 		}
