@@ -19,6 +19,7 @@ var scenarios = []struct {
 	{"cancel-wait", testCancelWait},
 	{"cancel-upload", testCancelUpload},
 	{"bad-input", testBadInput},
+	{"bad-answers", testBadAnswers},
 }
 
 // TestE2E runs every scenario against the compiled binary; run one with
