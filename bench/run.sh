@@ -76,11 +76,6 @@ if [ -n "$azbin" ]; then
   waitport "127.0.0.1:$azport" && azurl="http://127.0.0.1:$azport/devstoreaccount1"
 fi
 
-# The simulator as a process, for a run of the real binary (upload + commit).
-"$bin/storefake" -budget 0 -blob-dir "$work/storefake-blobs" -env-file "$work/sf.env" >/dev/null &
-pids+=($!)
-for _ in $(seq 1 50); do [ -s "$work/sf.env" ] && break; sleep 0.1; done
-
 echo "== 1. upload (MB = 10^6 bytes; medians of $rounds rounds, storeflight and curl interleaved)"
 for size in "${sizes[@]}"; do
   n=$(bytes "$size")
@@ -115,12 +110,20 @@ for size in "${sizes[@]}"; do
 
   # The real binary: rehearsal run against the standalone simulator (its
   # blob endpoint writes to disk and hashes, so this is about RSS, not speed).
+  # A fresh simulator per size: the commit's ZIP check reads the blob after
+  # the run has ended, and a second run must not meet the first one's
+  # submission.
+  rm -f "$work/sf.env"
+  "$bin/storefake" -budget 0 -blob-dir "$work/storefake-blobs" -env-file "$work/sf.env" >/dev/null &
+  sfpid=$!; pids+=($sfpid)
+  for _ in $(seq 1 50); do [ -s "$work/sf.env" ] && break; sleep 0.1; done
   (
     set -a; . "$work/sf.env"; set +a
     /usr/bin/time -v -o "$work/time.txt" "$bin/storeflight" --packages "$pk/*.msix" --wait-for none >"$work/sf.out" 2>&1 || { cat "$work/sf.out"; exit 1; }
     echo "size $size, storeflight binary against cmd/storefake (update, upload, commit): wall $(awk -F': ' '/Elapsed/ {print $2}' "$work/time.txt"), peak RSS $(rss "$work/time.txt") MiB"
   )
-  rm -rf "$work/storefake-blobs/"* "$work/pre.zip" "$pk"
+  kill "$sfpid"; wait "$sfpid" 2>/dev/null || true
+  rm -rf "$work/storefake-blobs" "$work/pre.zip" "$pk"
   find /tmp -maxdepth 1 -name 'storeflight*.zip' -newer "$work/sink.url" 2>/dev/null | sed 's/^/temp file left: /'
 done
 
