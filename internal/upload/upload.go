@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 
@@ -127,8 +128,12 @@ func uploadZIP(ctx context.Context, sasURL string, files []File, opts *Options) 
 		return nil, err
 	}
 
+	transport := o.Transport
+	if transport == nil {
+		transport = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	}
 	client, err := blockblob.NewClientWithNoCredential(EscapePlus(sasURL), &blockblob.ClientOptions{
-		ClientOptions: azcore.ClientOptions{Transport: o.Transport, Retry: o.Retry},
+		ClientOptions: azcore.ClientOptions{Transport: guardTransport{next: transport}, Retry: o.Retry},
 	})
 	if err != nil {
 		return nil, err
