@@ -20,6 +20,7 @@ var scenarios = []struct {
 	{"cancel-upload", testCancelUpload},
 	{"bad-input", testBadInput},
 	{"bad-answers", testBadAnswers},
+	{"client-secret", testClientSecret},
 }
 
 // TestE2E runs every scenario against the compiled binary; run one with

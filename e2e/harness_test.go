@@ -743,19 +743,6 @@ func checkNo401(t *testing.T, reqs []storefake.Request) {
 	}
 }
 
-// outputs decodes the output-file's JSON.
-func (r result) outputJSON(t *testing.T) map[string]any {
-	t.Helper()
-	if r.OutputFile == "" {
-		return nil
-	}
-	var m map[string]any
-	if err := json.Unmarshal([]byte(r.OutputFile), &m); err != nil {
-		t.Errorf("output-file is not JSON: %v\n%s", err, r.OutputFile)
-	}
-	return m
-}
-
 // queryValue returns the first value of key in a raw query.
 func queryValue(rawQuery, key string) string {
 	v, err := url.ParseQuery(rawQuery)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -39,6 +40,13 @@ func testGitHubRunnerReadsRollout(t *testing.T) {
 		if got := res.Outputs[k]; got != want {
 			t.Errorf("output %s = %q, want %q", k, got, want)
 		}
+	}
+
+	var file map[string]any
+	if err := json.Unmarshal([]byte(res.OutputFile), &file); err != nil {
+		t.Errorf("output-file is not JSON: %v\n%s", err, res.OutputFile)
+	} else if file["submission-id"] != publishedA || file["rollout-percentage"] != "25" {
+		t.Errorf("output-file %v, want submission %s at 25", file, publishedA)
 	}
 
 	// Sign-in: one GitHub ID token, sent as the client assertion of one
