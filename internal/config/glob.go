@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -50,6 +51,10 @@ func expandPackages(root, spec string) ([]Package, []error) {
 			fi, err := os.Stat(p)
 			if err != nil || !fi.Mode().IsRegular() {
 				bad("%s (from %q) is not a regular file", p, pattern)
+				continue
+			}
+			if !startsLikeZIP(p) {
+				bad("%s (from %q) is not a package: .msix, .appx, their bundles and upload files are ZIP archives, and this file is not one (was the build's output path right?)", p, pattern)
 				continue
 			}
 			clean := filepath.Clean(p)
@@ -192,4 +197,21 @@ func matchComponents(pat, name []string) bool {
 		pat, name = pat[1:], name[1:]
 	}
 	return len(name) == 0
+}
+
+// startsLikeZIP reports whether the file begins with a ZIP local file
+// header. Every package format the Store takes is a ZIP archive, so a file
+// that is not one (an empty file, a build log renamed by a glob) is refused
+// before anything is sent, rather than failing the commit as InvalidArchive.
+func startsLikeZIP(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var sig [4]byte
+	if _, err := io.ReadFull(f, sig[:]); err != nil {
+		return false
+	}
+	return string(sig[:]) == "PK\x03\x04"
 }

@@ -24,7 +24,7 @@ func tree(t *testing.T, files ...string) string {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(p, []byte("pkg"), 0o644); err != nil {
+		if err := os.WriteFile(p, []byte("PK\x03\x04pkg"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -77,6 +77,15 @@ func TestExpandPackages(t *testing.T) {
 func TestExpandPackagesErrors(t *testing.T) {
 	t.Parallel()
 	root := tree(t, "dist/App.msix", "dist/notes.txt", "b/App.msix", "c/app.MSIX", "dir.msix/", "dist/sub/")
+	for name, content := range map[string]string{"fake/Log.msix": "build failed\n", "fake/Empty.appx": ""} {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	tests := []struct {
 		name string
 		spec string
@@ -91,6 +100,8 @@ func TestExpandPackagesErrors(t *testing.T) {
 		{"duplicate base names", "dist/App.msix\nb/*.msix", []string{"same file name App.msix"}},
 		{"duplicate base names differing in case", "dist/App.msix,c/*", []string{"same file name app.MSIX"}},
 		{"malformed glob", "dist/[.msix", []string{"malformed glob"}},
+		{"not a ZIP archive", "fake/Log.msix", []string{"Log.msix", "not a package", "ZIP archives"}},
+		{"empty file", "fake/Empty.appx", []string{"Empty.appx", "not a package"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
