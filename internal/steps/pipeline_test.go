@@ -559,10 +559,28 @@ func TestRerunAfterLostCommit(t *testing.T) {
 			t.Errorf("%d commits reached the Store, want 1", got)
 		}
 	})
+	t.Run("a burst of unanswered commits is survived", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, quickStages(), flightSeed(nil, nil))
+		e.fake.Inject(storefake.Fault{Method: "POST", Path: "/commit", Status: 500, Times: maxChangeAttempts - 1})
+		cfg := baseConfig()
+		cfg.Packages = []config.Package{e.pkg("app.msix", "1.1.0.0")}
+		cfg.WaitFor = config.WaitCommitted
+		s, err := e.run(t.Context(), cfg)
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if got := e.sub(flightID, s.SubmissionID).Commits; got != 1 {
+			t.Errorf("%d commits took effect, want 1", got)
+		}
+		if n := e.calls("POST", "/commit"); n != maxChangeAttempts {
+			t.Errorf("%d commit requests, want %d", n, maxChangeAttempts)
+		}
+	})
 	t.Run("commit keeps failing: a re-run continues", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, quickStages(), flightSeed(nil, nil))
-		e.fake.Inject(storefake.Fault{Method: "POST", Path: "/commit", Status: 500, Times: 2})
+		e.fake.Inject(storefake.Fault{Method: "POST", Path: "/commit", Status: 500, Times: maxChangeAttempts})
 		cfg := baseConfig()
 		cfg.Packages = []config.Package{e.pkg("app.msix", "1.1.0.0")}
 		cfg.WaitFor = config.WaitCommitted
@@ -570,8 +588,8 @@ func TestRerunAfterLostCommit(t *testing.T) {
 		if err == nil {
 			t.Fatal("first run succeeded")
 		}
-		if !e.rep.contains("sending it once more") {
-			t.Errorf("the first run did not re-send the commit after reading PendingCommit:\n%s", e.rep.text())
+		if !e.rep.contains("sending it again") || !strings.Contains(err.Error(), "attempts in a row") {
+			t.Errorf("the first run did not re-send the commit after reading PendingCommit, or did not say it gave up (%v):\n%s", err, e.rep.text())
 		}
 		first := s.SubmissionID
 		s, err = e.run(t.Context(), cfg)

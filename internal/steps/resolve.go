@@ -286,22 +286,24 @@ func createSubmission(ctx context.Context, s *State, published *storeapi.FlightS
 		}
 		return nil
 	}
-	sub, err := s.store.CreateFlightSubmission(ctx, s.ApplicationID, s.FlightID)
-	if errors.Is(err, storeapi.ErrOutcomeUnknown) {
-		s.rep.Infof("the create request's outcome is unknown; reading the flight to see whether it took effect")
-		flight, ferr := s.store.GetFlight(ctx, s.ApplicationID, s.FlightID)
-		if ferr != nil {
-			return errors.Join(fmt.Errorf("create submission: %w", err), fmt.Errorf("read flight %s after it: %w", s.FlightID, ferr))
-		}
-		if id := refID(flight.PendingFlightSubmission); id != "" {
-			// The pending submission was gone before the create (deleted or
-			// never there), so this one is the create's.
-			sub, err = s.store.GetFlightSubmission(ctx, s.ApplicationID, s.FlightID, id)
-		} else {
-			s.rep.Infof("the flight has no pending submission: the create did not take effect; sending it again")
-			sub, err = s.store.CreateFlightSubmission(ctx, s.ApplicationID, s.FlightID)
-		}
-	}
+	sub, err := sendOnce(ctx, s, "create of a submission in flight "+s.flightLabel(), false,
+		func() (*storeapi.FlightSubmission, error) {
+			return s.store.CreateFlightSubmission(ctx, s.ApplicationID, s.FlightID)
+		},
+		func() (*storeapi.FlightSubmission, bool, error) {
+			flight, err := s.store.GetFlight(ctx, s.ApplicationID, s.FlightID)
+			if err != nil {
+				return nil, false, err
+			}
+			id := refID(flight.PendingFlightSubmission)
+			if id == "" {
+				return nil, false, nil
+			}
+			// The flight had no pending submission before the create (resolve
+			// checked), so this one is the create's.
+			sub, err := s.store.GetFlightSubmission(ctx, s.ApplicationID, s.FlightID, id)
+			return sub, err == nil, err
+		})
 	if err != nil {
 		return fmt.Errorf("create submission in flight %s: %w", s.flightLabel(), err)
 	}

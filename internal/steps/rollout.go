@@ -2,7 +2,6 @@ package steps
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/storeflight/storeflight/internal/storeapi"
@@ -138,29 +137,17 @@ func halt(ctx context.Context, s *State, r *storeapi.PackageRollout) error {
 }
 
 // rolloutCall sends one rollout change (raise, halt, finalize) at most once
-// in effect. When its outcome is unknown or it meets a 409, the rollout is
-// read: a change that reached the Store shows there at once, so when the
-// rollout is already as wanted the change took effect; after an unknown
-// outcome with the rollout unchanged, nothing reached the Store, and the
-// change is sent once more. wantPct < 0 matches any percentage.
+// in effect (see sendOnce): when its outcome is unclear the rollout is read,
+// and a rollout already as wanted means the change took effect. wantPct < 0
+// matches any percentage.
 func rolloutCall(ctx context.Context, s *State, key storeapi.SubmissionKey, want storeapi.RolloutStatus, wantPct float64,
 	call func() (*storeapi.PackageRollout, error)) (*storeapi.PackageRollout, error) {
-	got, err := call()
-	if err == nil || !(errors.Is(err, storeapi.ErrOutcomeUnknown) || errors.Is(err, storeapi.ErrConflict)) {
-		return got, err
-	}
-	s.rep.Infof("the rollout change's outcome is unclear (%v); reading the rollout to see whether it took effect", err)
-	cur, rerr := s.store.GetPackageRollout(ctx, key)
-	if rerr != nil {
-		return nil, errors.Join(err, fmt.Errorf("read rollout after it: %w", rerr))
-	}
-	if cur.PackageRolloutStatus == want && (wantPct < 0 || cur.PackageRolloutPercentage == wantPct) {
-		s.rep.Infof("the rollout is %s at %s%%: the change took effect", cur.PackageRolloutStatus, formatPct(cur.PackageRolloutPercentage))
-		return cur, nil
-	}
-	if errors.Is(err, storeapi.ErrOutcomeUnknown) {
-		s.rep.Infof("the rollout is unchanged: the change did not take effect; sending it once more")
-		return call()
-	}
-	return nil, err
+	return sendOnce(ctx, s, "the rollout change of "+s.target(), true, call,
+		func() (*storeapi.PackageRollout, bool, error) {
+			cur, err := s.store.GetPackageRollout(ctx, key)
+			if err != nil {
+				return nil, false, err
+			}
+			return cur, cur.PackageRolloutStatus == want && (wantPct < 0 || cur.PackageRolloutPercentage == wantPct), nil
+		})
 }
