@@ -3,6 +3,9 @@
 #   bash bench/run.sh               # full: 256 MiB and 2 GiB, 3 rounds, block/concurrency table
 #   bash bench/run.sh 64M 1G        # other sizes (K, M, G suffixes)
 #   bash bench/run.sh --smoke       # 16 MiB, 1 round, no table: a smoke test for .ci/run (< 60 s)
+#   bash bench/run.sh --upload-only 256M   # section 1 against the sink only (no Azurite, binary, table, 2, 3)
+#   ZIPUP_BASELINE=/tmp/old/zipup bash bench/run.sh --upload-only 256M
+#                                   # also run an older build of bench/zipup in each round (old vs new vs curl)
 # Needs go, curl and /usr/bin/time (apt-get install -y time); hyperfine and
 # Azurite are used when present (AZURITE_BIN, else /tmp/azurite or .ci/run's
 # cache). Everything runs on 127.0.0.1; every process started here is
@@ -12,11 +15,14 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 smoke=false
+uponly=false
+baseline=${ZIPUP_BASELINE:-}
 rounds=${ROUNDS:-3}
 sizes=()
 for a in "$@"; do
   case $a in
     --smoke) smoke=true ;;
+    --upload-only) uponly=true ;;
     *) sizes+=("$a") ;;
   esac
 done
@@ -67,7 +73,7 @@ for c in /tmp/azurite/node_modules/.bin/azurite-blob "$HOME/.cache/storeflight-a
   [ -z "$azbin" ] && [ -x "$c" ] && azbin=$c
 done
 azurl=
-if [ -n "$azbin" ]; then
+if [ -n "$azbin" ] && ! $uponly; then
   azport=$(freeport)
   mkdir -p "$work/azurite"
   "$azbin" --blobHost 127.0.0.1 --blobPort "$azport" --loose --skipApiVersionCheck \
@@ -83,22 +89,44 @@ for size in "${sizes[@]}"; do
   "$bin/zipup" gen -dir "$pk" -size "$n"
   "$bin/zipup" zip -dir "$pk" -out "$work/pre.zip"
   zbytes=$(stat -c %s "$work/pre.zip")
-  : >"$work/up.txt"; : >"$work/curl.txt"; : >"$work/rss.txt"
+  : >"$work/up.txt"; : >"$work/curl.txt"; : >"$work/rss.txt"; : >"$work/base.txt"; : >"$work/base-rss.txt"; : >"$work/cpu.txt"
   for r in $(seq 1 "$rounds"); do
     : >"$work/sink.log"
+    uploads=2
+    if [ -n "$baseline" ]; then
+      uploads=3
+      /usr/bin/time -v -o "$work/time.txt" "$baseline" up -dir "$pk" -url "$sink/ingestion/blob?sv=2019-12-12&sig=x" >"$work/up.out"
+      grep -o 'MBps=[0-9.]*' "$work/up.out" | cut -d= -f2 >>"$work/base.txt"
+      rss "$work/time.txt" >>"$work/base-rss.txt"; echo >>"$work/base-rss.txt"
+      awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {print "baseline cpu " u+s}' "$work/time.txt" >>"$work/cpu.txt"
+    fi
     /usr/bin/time -v -o "$work/time.txt" "$bin/zipup" up -dir "$pk" -url "$sink/ingestion/blob?sv=2019-12-12&sig=x" >"$work/up.out"
     grep -o 'MBps=[0-9.]*' "$work/up.out" | cut -d= -f2 >>"$work/up.txt"
     rss "$work/time.txt" >>"$work/rss.txt"; echo >>"$work/rss.txt"
+    awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {print "storeflight cpu " u+s}' "$work/time.txt" >>"$work/cpu.txt"
     curl -sS -T "$work/pre.zip" -H 'x-ms-blob-type: BlockBlob' "$sink/ingestion/blob?sig=x" -o /dev/null \
       -w '%{speed_upload}\n' | awk '{printf "%.1f\n", $1/1e6}' >>"$work/curl.txt"
     # Both uploads delivered every byte of the archive.
-    if [ "$(grep -c "^bytes=$zbytes " "$work/sink.log")" != 2 ]; then
-      echo "sink did not receive $zbytes bytes twice:"; cat "$work/sink.log"; exit 1
+    if [ "$(grep -c "^bytes=$zbytes " "$work/sink.log")" != "$uploads" ]; then
+      echo "sink did not receive $zbytes bytes $uploads times:"; cat "$work/sink.log"; exit 1
     fi
   done
   up=$(median <"$work/up.txt"); cu=$(median <"$work/curl.txt"); rs=$(sort -g "$work/rss.txt" | tail -1)
+  if [ -n "$baseline" ]; then
+    bu=$(median <"$work/base.txt")
+    echo "size $size, sink: baseline $baseline $bu MB/s [$(tr '\n' ' ' <"$work/base.txt")], ratio to curl $(awk "BEGIN{printf \"%.2f\", $bu/$(median <"$work/curl.txt")}"), peak RSS $(sort -g "$work/base-rss.txt" | tail -1) MiB"
+  fi
+  for who in baseline storeflight; do
+    c=$(awk -v w="$who" '$1 == w {print $3}' "$work/cpu.txt" | median)
+    [ -n "$c" ] && echo "size $size, $who CPU (user+sys, median): $c s"
+  done
+  : >"$work/cpu.txt"
   echo "size $size ($zbytes bytes), sink: storeflight $up MB/s [$(tr '\n' ' ' <"$work/up.txt")], curl -T $cu MB/s [$(tr '\n' ' ' <"$work/curl.txt")], ratio $(awk "BEGIN{printf \"%.2f\", $up/$cu}"), storeflight peak RSS $rs MiB (max of rounds)"
 
+  if $uponly; then
+    rm -rf "$work/pre.zip" "$pk"
+    continue
+  fi
   if [ -n "$azurl" ]; then
     sasurl=$("$bin/zipup" sas -account "$azurl" -container "bench$RANDOM" -blob "s.zip")
     /usr/bin/time -v -o "$work/time.txt" "$bin/zipup" up -dir "$pk" -url "$sasurl" >"$work/up.out"
@@ -127,6 +155,7 @@ for size in "${sizes[@]}"; do
   find /tmp -maxdepth 1 -name 'storeflight*.zip' -newer "$work/sink.url" 2>/dev/null | sed 's/^/temp file left: /'
 done
 
+if $uponly; then echo "== done"; exit 0; fi
 if ! $smoke; then
   echo "== 1b. block size × concurrency, $(echo "${sizes[0]}"), sink (medians of $rounds)"
   n=$(bytes "${sizes[0]}"); pk=$work/pkgs-table
