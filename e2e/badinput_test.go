@@ -93,21 +93,13 @@ func testBadInput(t *testing.T) {
 			map[string]string{"SYSTEM_ACCESSTOKEN": "e2e-system-access-token-value", "SYSTEM_OIDCREQUESTURI": "https://127.0.0.1:1/oidc"}, []string{"service-connection-id"}},
 		{"not an MSIX inside", with(release, "packages", "fake.msix"), nil, nil, []string{"packages"}},
 	}
-	// knownFaults skips cases the product does not pass yet, with why.
-	knownFaults := map[string]string{
-		"not an MSIX inside": "known fault: internal/config expandPackages checks a package's extension only, so a .msix that is not " +
-			"a ZIP archive is uploaded and committed (exit 0) and only the Store's PreProcessing would refuse it",
-	}
-	if len(tests)-len(knownFaults) < 30 {
-		t.Fatalf("%d bad configurations, want at least 30 besides known faults", len(tests))
+	if len(tests) < 30 {
+		t.Fatalf("%d bad configurations, want at least 30", len(tests))
 	}
 	w.addSecret("e2e-system-access-token-value")
 	ctx := t.Context()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if why := knownFaults[tt.name]; why != "" && os.Getenv("STOREFLIGHT_E2E_KNOWN_FAULTS") == "" {
-				t.Skip(why)
-			}
 			before, tokBefore, idBefore := len(ownRequests(w.sim.Requests())), len(w.entra.TokenRequests()), len(w.entra.IDTokenRequests())
 			res := w.runT(t, ctx, invocation{Inputs: tt.inputs, Unset: tt.unset, Env: tt.env})
 			if res.Code != 2 {

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"net/http"
-	"os"
 	"testing"
 
 	"github.com/storeflight/storeflight/internal/storefake"
@@ -11,13 +10,9 @@ import (
 // testPostBurst meets two ambiguous failures in a row (a 5xx, then a
 // connection reset after the request was sent) on each change: create,
 // commit and a rollout raise. The Store applied none of them, so the run
-// should read the state, send the change again, and complete.
+// should read the state, send the change again, and complete. (It once
+// gave up after the second, exit 1.)
 func testPostBurst(t *testing.T) {
-	if os.Getenv("STOREFLIGHT_E2E_KNOWN_FAULTS") == "" {
-		t.Skip("known fault: internal/steps createSubmission, commitStep.Run and rolloutCall read the state and resend a change " +
-			"only once after an unknown outcome, so a second ambiguous failure in a row fails the run (exit 1) " +
-			"instead of reading the state again; set STOREFLIGHT_E2E_KNOWN_FAULTS=1 to run it")
-	}
 	w := newWorld(t, worldOptions{
 		FakeClock: true,
 		Seed:      seedApp(seedFlight(flightA, "Beta testers", publishedA, nil)),
