@@ -60,7 +60,7 @@ func (tm *terminator) checkTerminated(t *testing.T, res result, wantState ...str
 		t.Errorf("%d requests after SIGTERM, want at most the one in flight", after)
 	}
 	out := res.Stdout + res.Stderr
-	for _, want := range append([]string{"cancelled by terminated", "last known state", "re-run with the same inputs"}, wantState...) {
+	for _, want := range append([]string{"cancelled by SIGTERM", "last known state", "re-run with the same inputs"}, wantState...) {
 		if !strings.Contains(strings.ToLower(out), strings.ToLower(want)) {
 			t.Errorf("the log does not say %q\n%s", want, res.log())
 		}

@@ -37,7 +37,18 @@ const (
 // SignalError is the cause of a context cancelled by SIGINT or SIGTERM.
 type SignalError struct{ Signal os.Signal }
 
-func (e *SignalError) Error() string { return "received " + e.Signal.String() }
+func (e *SignalError) Error() string { return "received " + e.Name() }
+
+// Name is the signal's conventional name, as a runner's cancel log shows it.
+func (e *SignalError) Name() string {
+	switch e.Signal {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return e.Signal.String()
+}
 
 // SignalContext returns a context cancelled, with a *SignalError cause, at
 // the first SIGINT or SIGTERM (the runner's cancel). A second signal is left
@@ -151,7 +162,7 @@ func finish(ctx context.Context, rep ci.Reporter, err error) int {
 	var sig *SignalError
 	switch {
 	case errors.As(context.Cause(ctx), &sig):
-		msg := "cancelled by " + sig.Signal.String()
+		msg := "cancelled by " + sig.Name()
 		if err != nil {
 			msg += ": " + err.Error()
 		}
