@@ -14,6 +14,7 @@
 package main
 
 import (
+	"archive/zip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -97,6 +98,9 @@ func main() {
 
 // gen writes n files totalling size bytes from ChaCha8, which is
 // incompressible and fast enough that generating 2 GiB takes about a second.
+// Each file is a ZIP archive holding the random bytes as one stored entry
+// (storeflight refuses a package that is not a ZIP archive), so a file is a
+// few dozen bytes larger than its share.
 func gen(dir string, size int64, n int) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -120,14 +124,24 @@ func gen(dir string, size int64, n int) error {
 		if err != nil {
 			return err
 		}
+		zw := zip.NewWriter(f)
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: "payload.bin", Method: zip.Store})
+		if err != nil {
+			f.Close()
+			return err
+		}
 		for left := part; left > 0; {
 			k := min(left, int64(len(buf)))
 			_, _ = rng.Read(buf[:k])
-			if _, err := f.Write(buf[:k]); err != nil {
+			if _, err := w.Write(buf[:k]); err != nil {
 				f.Close()
 				return err
 			}
 			left -= k
+		}
+		if err := zw.Close(); err != nil {
+			f.Close()
+			return err
 		}
 		if err := f.Close(); err != nil {
 			return err
