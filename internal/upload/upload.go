@@ -16,7 +16,10 @@ package upload
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -24,6 +27,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -139,67 +144,184 @@ func uploadZIP(ctx context.Context, sasURL string, files []File, opts *Options) 
 		return nil, err
 	}
 
-	pr, pw := io.Pipe()
-	// Both ends are closed on cancel: the SDK may be blocked reading (a
-	// block buffer is free) or the ZIP writer blocked writing (all buffers
-	// are in flight); either way both give up at once.
-	stop := context.AfterFunc(ctx, func() {
-		pr.CloseWithError(context.Cause(ctx))
-		pw.CloseWithError(context.Cause(ctx))
-	})
-	defer stop()
+	a, err := newArchive(entries, o.BlockSize, openSource, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer a.close()
+	if a.size != total {
+		return nil, fmt.Errorf("archive laid out as %d bytes, sized as %d", a.size, total)
+	}
+	return upload(ctx, client, a, &o)
+}
 
-	// The hash runs on the writer's side of the pipe, alongside the uploads.
-	var zw io.Writer = pw
+// upload sends the archive: one Put Blob if it fits in a block, else its
+// blocks from Concurrency workers and one Put Block List. Each block waits
+// only for the CRCs of the entries it holds, so the first read of later
+// files overlaps the upload of earlier ones.
+func upload(parent context.Context, client *blockblob.Client, a *archive, o *Options) (*Result, error) {
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	a.onErr = func(err error) { cancel(err) }
+
+	var (
+		mu    sync.Mutex
+		upErr error
+	)
+	failUpload := func(err error) {
+		mu.Lock()
+		if upErr == nil {
+			upErr = err
+		}
+		mu.Unlock()
+		cancel(err)
+	}
+	var sent int64
+	progress := func(n int64) {
+		if o.Progress == nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		sent += n
+		o.Progress(sent, a.size)
+	}
+
+	var wg sync.WaitGroup
+	wg.Go(func() { a.readCRCs(ctx.Done()) })
+
 	var sum hash.Hash
 	if o.SHA256 {
+		// A third read, in order, alongside the upload; it checks the
+		// pieces' CRCs like the upload does, so the hash is of what was sent.
 		sum = sha256.New()
-		zw = io.MultiWriter(pw, sum)
+		wg.Go(func() {
+			buf := make([]byte, 256<<10)
+			for k := range a.numBlocks() {
+				if !wait(ctx, a.need(k)) {
+					return
+				}
+				b := a.block(k)
+				if _, err := io.CopyBuffer(sum, onlyReader{b}, buf); err != nil {
+					a.fail(err)
+					return
+				}
+				if err := b.verify(); err != nil {
+					a.fail(err)
+					return
+				}
+			}
+		})
 	}
-	type written struct {
-		n   int64
-		err error
-	}
-	done := make(chan written, 1)
-	go func() {
-		n, err := writeZIP(zw, entries)
-		if err == nil && n != total {
-			err = fmt.Errorf("%w: archive is %d bytes, expected %d", ErrChanged, n, total)
-		}
-		pw.CloseWithError(err) // nil means EOF
-		done <- written{n, err}
-	}()
 
-	body := &progressReader{r: pr, total: total, step: o.BlockSize, fn: o.Progress}
-	_, upErr := client.UploadStream(ctx, body, &blockblob.UploadStreamOptions{
-		BlockSize:   o.BlockSize,
-		Concurrency: o.Concurrency,
-		HTTPHeaders: &blob.HTTPHeaders{BlobContentType: ptr("application/zip")},
-	})
-	// If the upload failed early the writer may be blocked on the pipe.
-	pr.CloseWithError(errUploadStopped)
-	w := <-done
+	headers := &blob.HTTPHeaders{BlobContentType: ptr("application/zip")}
+	nblocks := a.numBlocks()
+	if a.size < o.BlockSize {
+		// Put Blob: one request, as the SDK's UploadStream made for a
+		// stream shorter than a block.
+		if wait(ctx, a.need(0)) {
+			b := a.block(0)
+			if _, err := client.Upload(ctx, b, &blockblob.UploadOptions{HTTPHeaders: headers}); err != nil {
+				failUpload(err)
+			} else if err := b.verify(); err != nil {
+				a.fail(err)
+			} else {
+				progress(b.n)
+			}
+		}
+		wg.Wait()
+	} else {
+		prefix := make([]byte, 16)
+		if _, err := rand.Read(prefix); err != nil {
+			return nil, err
+		}
+		ids := make([]string, nblocks)
+		for k := range ids {
+			ids[k] = blockID(prefix, uint32(k))
+		}
+		var next atomic.Int64
+		var workers sync.WaitGroup
+		for range min(int64(o.Concurrency), nblocks) {
+			workers.Go(func() {
+				for {
+					k := next.Add(1) - 1
+					if k >= nblocks || !wait(ctx, a.need(k)) {
+						return
+					}
+					b := a.block(k)
+					if _, err := client.StageBlock(ctx, ids[k], b, nil); err != nil {
+						failUpload(err)
+						return
+					}
+					if err := b.verify(); err != nil {
+						a.fail(err)
+						return
+					}
+					progress(b.n)
+				}
+			})
+		}
+		workers.Wait()
+		wg.Wait() // the central directory's CRC read, and the hash
+		if ctx.Err() == nil {
+			// A file that grew during the upload has more than its
+			// header says; the blocks sent hold only the first part.
+			for i := range a.entries {
+				if err := a.checkSize(i); err != nil {
+					a.fail(err)
+					break
+				}
+			}
+		}
+		if ctx.Err() == nil {
+			if _, err := client.CommitBlockList(ctx, ids, &blockblob.CommitBlockListOptions{HTTPHeaders: headers}); err != nil {
+				failUpload(err)
+			}
+		}
+	}
+	cancel(errUploadStopped) // stops the CRC read if the upload ended early
+	wg.Wait()
 
 	switch {
-	case ctx.Err() != nil:
-		return nil, context.Cause(ctx)
-	case w.err != nil && !errors.Is(w.err, errUploadStopped):
+	case parent.Err() != nil:
+		return nil, context.Cause(parent)
+	case a.err != nil:
 		// The archive could not be produced (unreadable or changed file);
-		// that is the cause, whatever the SDK made of the broken stream.
-		return nil, w.err
+		// that is the cause, whatever the upload made of it.
+		return nil, a.err
 	case upErr != nil:
 		return nil, upErr
 	}
-	body.report(true)
-	names := make([]string, len(entries))
-	for i, e := range entries {
+	names := make([]string, len(a.entries))
+	for i, e := range a.entries {
 		names[i] = e.Name
 	}
-	res := &Result{Bytes: w.n, Entries: names}
+	res := &Result{Bytes: a.size, Entries: names}
 	if sum != nil {
 		res.SHA256 = hex.EncodeToString(sum.Sum(nil))
 	}
 	return res, nil
+}
+
+// wait reports whether ch closed before ctx ended.
+func wait(ctx context.Context, ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return ctx.Err() == nil
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// blockID has the shape the SDK's UploadStream used (64 bytes: a random
+// prefix and the block number, base64), because every block ID of one
+// blob, uncommitted ones left by an earlier attempt included, must have
+// the same length.
+func blockID(prefix []byte, k uint32) string {
+	var id [64]byte
+	copy(id[:], prefix)
+	binary.BigEndian.PutUint32(id[16:], k)
+	return base64.StdEncoding.EncodeToString(id[:])
 }
 
 var errUploadStopped = errors.New("upload stopped")
@@ -214,39 +336,6 @@ func EscapePlus(sasURL string) string {
 		return sasURL
 	}
 	return sasURL[:i] + strings.ReplaceAll(sasURL[i:], "+", "%2B")
-}
-
-// progressReader counts what the uploader reads and reports it once per
-// step bytes.
-type progressReader struct {
-	r           io.Reader
-	fn          func(sent, total int64)
-	total, step int64
-	sent, last  int64
-	reported    bool
-}
-
-func (p *progressReader) Read(b []byte) (int, error) {
-	n, err := p.r.Read(b)
-	p.sent += int64(n)
-	p.report(false)
-	return n, err
-}
-
-func (p *progressReader) report(final bool) {
-	if p.fn == nil {
-		return
-	}
-	if final || p.sent-p.last >= p.step || (p.sent == p.total && !p.reported) {
-		if p.sent == p.total {
-			if p.reported {
-				return
-			}
-			p.reported = true
-		}
-		p.last = p.sent
-		p.fn(p.sent, p.total)
-	}
 }
 
 func ptr[T any](v T) *T { return &v }

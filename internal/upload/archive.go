@@ -1,0 +1,529 @@
+package upload
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"sort"
+	"sync"
+)
+
+// source is an open package file. Tests swap in synthetic ones larger than
+// 4 GiB that cost neither disk nor minutes of reading.
+type source interface {
+	io.ReaderAt
+	io.Closer
+}
+
+type sourceOpener func(path string) (source, error)
+
+func openSource(path string) (source, error) { return os.Open(path) }
+
+// segment is a contiguous range of the archive: either bytes that
+// archive/zip writes (a local header, or the central directory and end
+// records) or the data of one entry, read from its file.
+type segment struct {
+	off, n int64
+	data   bool
+	// idx is the entry whose local header or data this is; for the
+	// central directory it is len(entries).
+	idx int
+	// hdr holds a header segment's bytes once they are known.
+	hdr []byte
+}
+
+// piece is the part of an entry's data that falls in one block. The first
+// read (before any of the entry is sent) records each piece's CRC-32; the
+// block's upload checks the bytes it sent against it, so a file that
+// changes between the two reads is caught before the blob is committed.
+type piece struct {
+	off, n int64 // in the archive
+	idx    int
+	crc    uint32
+}
+
+// archive is the ZIP that WriteZIP would write, laid out in segments
+// whose offsets are known from stat alone: header lengths do not depend on
+// the CRC values that fill them. Local header i (and so every block that
+// holds any of entry i) becomes readable once entry i has been read for its
+// CRC; the central directory, once all have.
+type archive struct {
+	entries   []entry
+	files     []source
+	segs      []segment
+	size      int64
+	blockSize int64
+	pieces    []piece // in archive order
+	// first[i] is the index of entry i's first piece; first[len(entries)]
+	// is len(pieces).
+	first []int
+	// ready[i] is closed when entry i's local header is known;
+	// ready[len(entries)] when the central directory is.
+	ready []chan struct{}
+
+	errOnce sync.Once
+	err     error // the first error that makes the archive unusable
+	onErr   func(error)
+}
+
+// newArchive lays out the archive of entries, cut into blocks of blockSize,
+// and opens every file. onErr is called once, with the first error that
+// spoils the archive (a file unreadable or changed).
+func newArchive(entries []entry, blockSize int64, open sourceOpener, onErr func(error)) (*archive, error) {
+	a := &archive{entries: entries, blockSize: blockSize, onErr: onErr}
+	segs, size, err := layout(entries, nil)
+	if err != nil {
+		return nil, err
+	}
+	a.segs, a.size = segs, size
+	a.ready = make([]chan struct{}, len(entries)+1)
+	for i := range a.ready {
+		a.ready[i] = make(chan struct{})
+	}
+	a.first = make([]int, len(entries)+1)
+	for _, s := range segs {
+		if s.idx < len(entries) && !s.data {
+			a.first[s.idx] = len(a.pieces)
+		}
+		if !s.data {
+			continue
+		}
+		for off := s.off; off < s.off+s.n; {
+			end := min((off/blockSize+1)*blockSize, s.off+s.n)
+			a.pieces = append(a.pieces, piece{off: off, n: end - off, idx: s.idx})
+			off = end
+		}
+	}
+	a.first[len(entries)] = len(a.pieces)
+	a.files = make([]source, len(entries))
+	for i, e := range entries {
+		f, err := open(e.Path)
+		if err != nil {
+			a.close()
+			return nil, err
+		}
+		a.files[i] = f
+	}
+	return a, nil
+}
+
+func (a *archive) close() {
+	for _, f := range a.files {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+// fail records err as the archive's error, if it is the first.
+func (a *archive) fail(err error) {
+	a.errOnce.Do(func() {
+		a.err = err
+		if a.onErr != nil {
+			a.onErr(err)
+		}
+	})
+}
+
+// layout runs archive/zip over a recorder, writing each entry's length
+// without its bytes, so that every header detail (ZIP64 records included)
+// is exactly what WriteZIP writes. crcs may be nil (all zero): only the
+// header bytes depend on them, not the offsets.
+func layout(entries []entry, crcs []uint32) ([]segment, int64, error) {
+	rec := &recorder{}
+	zw := zip.NewWriter(rec)
+	zero := make([]byte, 1<<20)
+	for i, e := range entries {
+		var crc uint32
+		if crcs != nil {
+			crc = crcs[i]
+		}
+		rec.data, rec.idx = false, i
+		ew, err := createRaw(zw, header(e, crc))
+		if err != nil {
+			return nil, 0, fmt.Errorf("add %s: %w", e.Name, err)
+		}
+		// archive/zip buffers its output: flush at each boundary so that
+		// the recorder sees exactly which bytes are header and which data.
+		if err := zw.Flush(); err != nil {
+			return nil, 0, err
+		}
+		rec.data = true
+		for left := e.size; left > 0; {
+			n := min(left, int64(len(zero)))
+			if _, err := ew.Write(zero[:n]); err != nil {
+				return nil, 0, err
+			}
+			left -= n
+		}
+		if err := zw.Flush(); err != nil {
+			return nil, 0, err
+		}
+	}
+	rec.data, rec.idx = false, len(entries)
+	if err := zw.Close(); err != nil {
+		return nil, 0, err
+	}
+	return rec.segs, rec.off, nil
+}
+
+// recorder keeps header bytes and only counts data bytes.
+type recorder struct {
+	segs []segment
+	off  int64
+	data bool
+	idx  int
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	n := int64(len(p))
+	if n == 0 {
+		return 0, nil
+	}
+	if k := len(r.segs) - 1; k >= 0 && r.segs[k].data == r.data && r.segs[k].idx == r.idx {
+		r.segs[k].n += n
+		if !r.data {
+			r.segs[k].hdr = append(r.segs[k].hdr, p...)
+		}
+	} else {
+		s := segment{off: r.off, n: n, data: r.data, idx: r.idx}
+		if !r.data {
+			s.hdr = append([]byte(nil), p...)
+		}
+		r.segs = append(r.segs, s)
+	}
+	r.off += n
+	return len(p), nil
+}
+
+// localHeader is the local header archive/zip writes for e with crc. It
+// does not depend on the entry's position, so it can be made as soon as
+// the entry's CRC is known, before those of the entries ahead of it.
+func localHeader(e entry, crc uint32) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	if _, err := createRaw(zw, header(e, crc)); err != nil {
+		return nil, fmt.Errorf("add %s: %w", e.Name, err)
+	}
+	if err := zw.Flush(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// readCRCs is the first read: each entry's pieces are CRC'd in order, its
+// local header filled in and its ready channel closed, and finally the
+// central directory. stop reports that the upload has ended.
+func (a *archive) readCRCs(stop <-chan struct{}) {
+	buf := make([]byte, 256<<10)
+	crcs := make([]uint32, len(a.entries))
+	hdrs := make([]int, len(a.entries)) // segment index of each local header
+	for i, s := range a.segs {
+		if !s.data && s.idx < len(a.entries) {
+			hdrs[s.idx] = i
+		}
+	}
+	for i, e := range a.entries {
+		var crc uint32
+		for k := a.first[i]; k < a.first[i+1]; k++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			p := &a.pieces[k]
+			sum, err := a.crcRange(i, p.off-a.pieces[a.first[i]].off, p.n, buf)
+			if err != nil {
+				a.fail(err)
+				return
+			}
+			p.crc = sum
+			crc = crc32Combine(crc, sum, p.n)
+		}
+		if err := a.checkSize(i); err != nil {
+			a.fail(err)
+			return
+		}
+		crcs[i] = crc
+		h, err := localHeader(e, crc)
+		if err == nil && int64(len(h)) != a.segs[hdrs[i]].n {
+			err = fmt.Errorf("add %s: local header of %d bytes, laid out as %d", e.Name, len(h), a.segs[hdrs[i]].n)
+		}
+		if err != nil {
+			a.fail(err)
+			return
+		}
+		a.segs[hdrs[i]].hdr = h
+		close(a.ready[i])
+	}
+	// The whole archive once more, with the real CRCs, for the central
+	// directory; its offsets and local headers must be the ones served.
+	segs, size, err := layout(a.entries, crcs)
+	if err == nil && (size != a.size || len(segs) != len(a.segs)) {
+		err = fmt.Errorf("archive laid out as %d bytes, now %d", a.size, size)
+	}
+	if err != nil {
+		a.fail(err)
+		return
+	}
+	for i, s := range segs {
+		if s.off != a.segs[i].off || s.n != a.segs[i].n || s.data != a.segs[i].data ||
+			(!s.data && s.idx < len(a.entries) && !bytes.Equal(s.hdr, a.segs[i].hdr)) {
+			a.fail(fmt.Errorf("archive segment %d at %d differs from its layout", i, s.off))
+			return
+		}
+	}
+	a.segs[len(a.segs)-1].hdr = segs[len(segs)-1].hdr
+	close(a.ready[len(a.entries)])
+}
+
+func (a *archive) crcRange(i int, off, n int64, buf []byte) (uint32, error) {
+	var crc uint32
+	for n > 0 {
+		b := buf[:min(n, int64(len(buf)))]
+		if err := a.readFile(i, b, off); err != nil {
+			return 0, err
+		}
+		crc = crc32.Update(crc, crc32.IEEETable, b)
+		off += int64(len(b))
+		n -= int64(len(b))
+	}
+	return crc, nil
+}
+
+// readFile fills b from entry i's file at off; a file shorter than it was
+// at stat is a changed file.
+func (a *archive) readFile(i int, b []byte, off int64) error {
+	n, err := a.files[i].ReadAt(b, off)
+	if n == len(b) {
+		return nil
+	}
+	e := a.entries[i]
+	if err == io.EOF || err == nil {
+		return fmt.Errorf("%s: %w: size %d, now %d", e.Path, ErrChanged, e.size, off+int64(n))
+	}
+	return fmt.Errorf("read %s: %w", e.Path, err)
+}
+
+// checkSize fails if entry i's file has grown since stat.
+func (a *archive) checkSize(i int) error {
+	var b [1]byte
+	n, err := a.files[i].ReadAt(b[:], a.entries[i].size)
+	e := a.entries[i]
+	switch {
+	case n > 0:
+		return fmt.Errorf("%s: %w: size %d, now larger", e.Path, ErrChanged, e.size)
+	case err != nil && err != io.EOF:
+		return fmt.Errorf("read %s: %w", e.Path, err)
+	}
+	return nil
+}
+
+// readAt fills b from the archive at off. Every header it covers must be
+// ready: callers wait for the block's need first.
+func (a *archive) readAt(b []byte, off int64) error {
+	i := a.segAt(off)
+	for len(b) > 0 {
+		if i >= len(a.segs) {
+			return io.ErrUnexpectedEOF
+		}
+		s := &a.segs[i]
+		rel := off - s.off
+		n := min(int64(len(b)), s.n-rel)
+		if s.data {
+			if err := a.readFile(s.idx, b[:n], rel); err != nil {
+				a.fail(err)
+				return err
+			}
+		} else {
+			if s.hdr == nil {
+				return errors.New("archive header read before it was ready")
+			}
+			copy(b[:n], s.hdr[rel:])
+		}
+		b = b[n:]
+		off += n
+		i++
+	}
+	return nil
+}
+
+// segAt is the index of the segment holding archive offset off.
+func (a *archive) segAt(off int64) int {
+	return sort.Search(len(a.segs), func(i int) bool { return a.segs[i].off+a.segs[i].n > off })
+}
+
+// numBlocks is how many blocks the archive is cut into (it is never
+// empty: even no entries make an end record).
+func (a *archive) numBlocks() int64 {
+	return (a.size + a.blockSize - 1) / a.blockSize
+}
+
+// need is the ready channel block k waits for: that of the last entry any
+// of whose bytes (header or data) it holds, or the central directory's.
+// Entries are read for their CRC in order, so that one implies the rest.
+// Waiting for an entry's data too, not just its header, keeps the two
+// reads of each file apart in time, which is what lets them catch a change.
+func (a *archive) need(k int64) chan struct{} {
+	end := min((k+1)*a.blockSize, a.size)
+	// Segments are in entry order, so the one holding the block's last
+	// byte has the highest index.
+	return a.ready[a.segs[a.segAt(end-1)].idx]
+}
+
+// block returns block k's body. It re-reads from the files on every
+// attempt (it is seekable, so the SDK's retries rewind it) and CRCs the
+// data it hands out, for verify.
+func (a *archive) block(k int64) *blockBody {
+	start, end := k*a.blockSize, min((k+1)*a.blockSize, a.size)
+	b := &blockBody{a: a, off: start, n: end - start}
+	for k := sort.Search(len(a.pieces), func(i int) bool { return a.pieces[i].off >= start }); k < len(a.pieces) && a.pieces[k].off < end; k++ {
+		p := a.pieces[k]
+		b.checks = append(b.checks, check{start: p.off - start, end: p.off - start + p.n, want: p.crc, idx: p.idx})
+	}
+	return b
+}
+
+type check struct {
+	start, end int64 // in the block
+	want, got  uint32
+	idx        int
+}
+
+type blockBody struct {
+	a      *archive
+	off, n int64
+	pos    int64
+	// covered is how far the block has been read in one run from its
+	// start since the last rewind; got sums cover exactly that.
+	covered int64
+	checks  []check
+}
+
+func (b *blockBody) Read(p []byte) (int, error) {
+	if b.pos >= b.n {
+		return 0, io.EOF
+	}
+	p = p[:min(int64(len(p)), b.n-b.pos)]
+	if err := b.a.readAt(p, b.off+b.pos); err != nil {
+		return 0, err
+	}
+	if b.pos == b.covered {
+		lo, hi := b.pos, b.pos+int64(len(p))
+		for i := range b.checks {
+			c := &b.checks[i]
+			s, e := max(c.start, lo), min(c.end, hi)
+			if s < e {
+				c.got = crc32.Update(c.got, crc32.IEEETable, p[s-lo:e-lo])
+			}
+		}
+		b.covered = hi
+	}
+	b.pos += int64(len(p))
+	return len(p), nil
+}
+
+func (b *blockBody) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		offset += b.pos
+	case io.SeekEnd:
+		offset += b.n
+	default:
+		return 0, errors.New("blockBody.Seek: invalid whence")
+	}
+	if offset < 0 {
+		return 0, errors.New("blockBody.Seek: negative position")
+	}
+	if offset == 0 {
+		b.covered = 0
+		for i := range b.checks {
+			b.checks[i].got = 0
+		}
+	}
+	b.pos = offset
+	return offset, nil
+}
+
+func (b *blockBody) Close() error { return nil }
+
+// verify checks, once the block has been accepted, that the data it sent
+// is what the first read found. A server that answered before reading it
+// all leaves the sums short; then the block is read again for them.
+func (b *blockBody) verify() error {
+	if b.covered != b.n {
+		if _, err := b.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		if _, err := io.CopyBuffer(io.Discard, onlyReader{b}, make([]byte, 256<<10)); err != nil {
+			return err
+		}
+	}
+	for _, c := range b.checks {
+		if c.got != c.want {
+			e := b.a.entries[c.idx]
+			return fmt.Errorf("%s: %w between reads", e.Path, ErrChanged)
+		}
+	}
+	return nil
+}
+
+// crc32Combine returns the CRC-32 (IEEE) of A followed by B from their
+// CRCs and B's length, as zlib's crc32_combine does: crc1 is multiplied by
+// x^(8·len2) modulo the CRC polynomial.
+func crc32Combine(crc1, crc2 uint32, len2 int64) uint32 {
+	return multModP(x2nModP(len2, 3), crc1) ^ crc2
+}
+
+const crcPoly = 0xedb88320 // IEEE, reflected
+
+// multModP multiplies a and b modulo the CRC polynomial (reflected bit
+// order: x^0 is the top bit). a must not be zero.
+func multModP(a, b uint32) uint32 {
+	m := uint32(1) << 31
+	var p uint32
+	for {
+		if a&m != 0 {
+			p ^= b
+			if a&(m-1) == 0 {
+				break
+			}
+		}
+		m >>= 1
+		if b&1 != 0 {
+			b = b>>1 ^ crcPoly
+		} else {
+			b >>= 1
+		}
+	}
+	return p
+}
+
+// x2nTable[k] is x^(2^k) modulo the CRC polynomial.
+var x2nTable = func() (t [32]uint32) {
+	p := uint32(1) << 30 // x^1
+	t[0] = p
+	for n := 1; n < 32; n++ {
+		p = multModP(p, p)
+		t[n] = p
+	}
+	return t
+}()
+
+// x2nModP is x^(n·2^k) modulo the CRC polynomial.
+func x2nModP(n int64, k uint) uint32 {
+	p := uint32(1) << 31 // x^0
+	for n != 0 {
+		if n&1 != 0 {
+			p = multModP(x2nTable[k&31], p)
+		}
+		n >>= 1
+		k++
+	}
+	return p
+}
