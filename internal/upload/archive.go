@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -215,11 +216,17 @@ func localHeader(e entry, crc uint32) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// readCRCs is the first read: each entry's pieces are CRC'd in order, its
-// local header filled in and its ready channel closed, and finally the
-// central directory. stop reports that the upload has ended.
-func (a *archive) readCRCs(stop <-chan struct{}) {
-	buf := make([]byte, 256<<10)
+// readCRCs is the first read: each entry's pieces are CRC'd (par at a
+// time: the first entry delays every block that holds it, so its read is
+// spread over the cores), its local header filled in and its ready channel
+// closed, in entry order, and finally the central directory. stop reports
+// that the upload has ended.
+func (a *archive) readCRCs(stop <-chan struct{}, par int) {
+	par = max(par, 1)
+	bufs := make([][]byte, par)
+	for j := range bufs {
+		bufs[j] = make([]byte, 256<<10)
+	}
 	crcs := make([]uint32, len(a.entries))
 	hdrs := make([]int, len(a.entries)) // segment index of each local header
 	for i, s := range a.segs {
@@ -228,21 +235,36 @@ func (a *archive) readCRCs(stop <-chan struct{}) {
 		}
 	}
 	for i, e := range a.entries {
+		lo, hi := a.first[i], a.first[i+1]
+		errs := make([]error, par)
+		var wg sync.WaitGroup
+		for j := range min(par, hi-lo) {
+			wg.Go(func() {
+				for k := lo + j; k < hi; k += par {
+					select {
+					case <-stop:
+						errs[j] = errUploadStopped
+						return
+					default:
+					}
+					p := &a.pieces[k]
+					p.crc, errs[j] = a.crcRange(i, p.off-a.pieces[lo].off, p.n, bufs[j])
+					if errs[j] != nil {
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			if !errors.Is(err, errUploadStopped) {
+				a.fail(errs[slices.IndexFunc(errs, func(e error) bool { return e != nil })])
+			}
+			return
+		}
 		var crc uint32
-		for k := a.first[i]; k < a.first[i+1]; k++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			p := &a.pieces[k]
-			sum, err := a.crcRange(i, p.off-a.pieces[a.first[i]].off, p.n, buf)
-			if err != nil {
-				a.fail(err)
-				return
-			}
-			p.crc = sum
-			crc = crc32Combine(crc, sum, p.n)
+		for k := lo; k < hi; k++ {
+			crc = crc32Combine(crc, a.pieces[k].crc, a.pieces[k].n)
 		}
 		if err := a.checkSize(i); err != nil {
 			a.fail(err)

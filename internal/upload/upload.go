@@ -188,7 +188,7 @@ func upload(parent context.Context, client *blockblob.Client, a *archive, o *Opt
 	}
 
 	var wg sync.WaitGroup
-	wg.Go(func() { a.readCRCs(ctx.Done()) })
+	wg.Go(func() { a.readCRCs(ctx.Done(), o.Concurrency) })
 
 	var sum hash.Hash
 	if o.SHA256 {
