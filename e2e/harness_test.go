@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"archive/zip"
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -29,6 +28,7 @@ import (
 	"time"
 
 	"github.com/storeflight/storeflight/internal/auth/authtest"
+	"github.com/storeflight/storeflight/internal/ci/citest"
 	"github.com/storeflight/storeflight/internal/clock"
 	"github.com/storeflight/storeflight/internal/msix"
 	"github.com/storeflight/storeflight/internal/storefake"
@@ -486,36 +486,9 @@ func readFile(t *testing.T, path string) string {
 // name=value lines and name<<DELIMITER heredocs.
 func parseGitHubOutput(t *testing.T, s string) map[string]string {
 	t.Helper()
-	out := map[string]string{}
-	sc := bufio.NewScanner(strings.NewReader(s))
-	sc.Buffer(nil, 4<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" {
-			continue
-		}
-		if name, delim, ok := strings.Cut(line, "<<"); ok && !strings.Contains(name, "=") {
-			var val []string
-			closed := false
-			for sc.Scan() {
-				if sc.Text() == delim {
-					closed = true
-					break
-				}
-				val = append(val, sc.Text())
-			}
-			if !closed {
-				t.Errorf("GITHUB_OUTPUT: heredoc %q not closed", name)
-			}
-			out[name] = strings.Join(val, "\n")
-			continue
-		}
-		name, val, ok := strings.Cut(line, "=")
-		if !ok {
-			t.Errorf("GITHUB_OUTPUT: malformed line %q", line)
-			continue
-		}
-		out[name] = val
+	out, _, err := citest.ParseGitHubFile(s)
+	if err != nil {
+		t.Errorf("GITHUB_OUTPUT: %v", err)
 	}
 	return out
 }

@@ -12,59 +12,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/storeflight/storeflight/internal/ci/citest"
 	"github.com/storeflight/storeflight/internal/clock"
 )
-
-// parseGitHubOutputs reads a file-command file the way the runner does:
-// name=value lines, and name<<delimiter heredocs ended by a line that is
-// exactly the delimiter. Lines end at "\r\n", "\n" or "\r", as .NET's
-// ReadLine has it.
-func parseGitHubOutputs(content string) (map[string]string, error) {
-	content = strings.ReplaceAll(strings.ReplaceAll(content, "\r\n", "\n"), "\r", "\n")
-	lines := strings.Split(content, "\n")
-	if lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
-	}
-	out := map[string]string{}
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
-		if line == "" {
-			continue
-		}
-		eq, hd := strings.Index(line, "="), strings.Index(line, "<<")
-		var key, val string
-		switch {
-		case eq >= 0 && (hd < 0 || eq < hd):
-			key, val = line[:eq], line[eq+1:]
-		case hd >= 0:
-			key = line[:hd]
-			delim := line[hd+2:]
-			if delim == "" {
-				return nil, fmt.Errorf("line %d: empty delimiter", i+1)
-			}
-			var body []string
-			found := false
-			for i++; i < len(lines); i++ {
-				if lines[i] == delim {
-					found = true
-					break
-				}
-				body = append(body, lines[i])
-			}
-			if !found {
-				return nil, fmt.Errorf("delimiter %q not found", delim)
-			}
-			val = strings.Join(body, "\n")
-		default:
-			return nil, fmt.Errorf("line %d: invalid format %q", i+1, line)
-		}
-		if key == "" {
-			return nil, fmt.Errorf("line %d: empty name", i+1)
-		}
-		out[key] = val
-	}
-	return out, nil
-}
 
 // env is a test environment for one platform, with its files in a temp dir.
 type env struct {
@@ -185,7 +135,7 @@ func TestGitHubOutputs(t *testing.T) {
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	got, err := parseGitHubOutputs(readFile(t, e.gh))
+	got, _, err := citest.ParseGitHubFile(readFile(t, e.gh))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -551,7 +501,7 @@ func TestConcurrentUse(t *testing.T) {
 		<-done
 	}
 	_ = r.Close()
-	got, err := parseGitHubOutputs(readFile(t, e.gh))
+	got, _, err := citest.ParseGitHubFile(readFile(t, e.gh))
 	if err != nil || len(got) != 8 {
 		t.Errorf("outputs = %v, %v; want 8", got, err)
 	}
@@ -571,7 +521,7 @@ func FuzzGitHubOutputRoundTrip(f *testing.F) {
 			}
 			return
 		}
-		got, err := parseGitHubOutputs(b.String())
+		got, _, err := citest.ParseGitHubFile(b.String())
 		if err != nil {
 			t.Fatalf("parse %q: %v", b.String(), err)
 		}

@@ -85,59 +85,6 @@ func readFile(t *testing.T, path string) string {
 	return string(data)
 }
 
-// parseGitHubOutputs reads a GITHUB_OUTPUT file as the runner does:
-// name=value lines, and name<<DELIMITER heredocs ended by a line that is
-// exactly the delimiter. A name set twice keeps its last value, as on the
-// runner; dup lists such names so that tests can refuse them.
-func parseGitHubOutputs(content string) (out map[string]string, dup []string, err error) {
-	lines := strings.Split(strings.ReplaceAll(content, "\r\n", "\n"), "\n")
-	if lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
-	}
-	out = map[string]string{}
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
-		if line == "" {
-			continue
-		}
-		eq, hd := strings.Index(line, "="), strings.Index(line, "<<")
-		var key, val string
-		switch {
-		case eq >= 0 && (hd < 0 || eq < hd):
-			key, val = line[:eq], line[eq+1:]
-		case hd >= 0:
-			key = line[:hd]
-			delim := line[hd+2:]
-			if delim == "" {
-				return nil, nil, fmt.Errorf("line %d: empty delimiter", i+1)
-			}
-			var body []string
-			found := false
-			for i++; i < len(lines); i++ {
-				if lines[i] == delim {
-					found = true
-					break
-				}
-				body = append(body, lines[i])
-			}
-			if !found {
-				return nil, nil, fmt.Errorf("delimiter %q of %q not found", delim, key)
-			}
-			val = strings.Join(body, "\n")
-		default:
-			return nil, nil, fmt.Errorf("line %d: invalid format %q", i+1, line)
-		}
-		if key == "" {
-			return nil, nil, fmt.Errorf("line %d: empty name", i+1)
-		}
-		if _, ok := out[key]; ok {
-			dup = append(dup, key)
-		}
-		out[key] = val
-	}
-	return out, dup, nil
-}
-
 // parseDotenv reads KEY=value lines, blank lines and # comments skipped;
 // values are raw, as the reporter writes them.
 func parseDotenv(t *testing.T, content string) map[string]string {

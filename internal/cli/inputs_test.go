@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/storeflight/storeflight/internal/ci"
+	"github.com/storeflight/storeflight/internal/ci/citest"
 	"github.com/storeflight/storeflight/internal/config"
 	"github.com/storeflight/storeflight/internal/steps"
 	"github.com/storeflight/storeflight/internal/storeapi"
@@ -319,7 +320,7 @@ func TestRunRehearsalFailure(t *testing.T) {
 	if len(errs) != 1 || !strings.Contains(errs[0], "lower than the current 5%25") {
 		t.Errorf("error annotations = %q, want one saying the percentage is lower than 5%% (escaped %%25)", errs)
 	}
-	outs, _, err := parseGitHubOutputs(readFile(t, e.path("github_output")))
+	outs, _, err := citest.ParseGitHubFile(readFile(t, e.path("github_output")))
 	if err != nil {
 		t.Fatal(err)
 	}

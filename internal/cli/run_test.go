@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/storeflight/storeflight/internal/ci/citest"
 	"github.com/storeflight/storeflight/internal/msix"
 )
 
@@ -47,7 +48,7 @@ func TestRunDemoGitHub(t *testing.T) {
 	if e.stderr.Len() != 0 {
 		t.Errorf("stderr: %q, want nothing", e.stderr.String())
 	}
-	outs, dup, err := parseGitHubOutputs(readFile(t, e.path("github_output")))
+	outs, dup, err := citest.ParseGitHubFile(readFile(t, e.path("github_output")))
 	if err != nil {
 		t.Fatalf("GITHUB_OUTPUT does not parse: %v", err)
 	}
@@ -262,7 +263,7 @@ func TestRunRehearsalMultilineNotes(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit code %d, want %d", code, ExitOK)
 	}
-	outs, dup, err := parseGitHubOutputs(readFile(t, e.path("github_output")))
+	outs, dup, err := citest.ParseGitHubFile(readFile(t, e.path("github_output")))
 	if err != nil {
 		t.Fatalf("GITHUB_OUTPUT does not parse: %v", err)
 	}

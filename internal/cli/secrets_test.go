@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/storeflight/storeflight/internal/auth/authtest"
+	"github.com/storeflight/storeflight/internal/ci/citest"
 	"github.com/storeflight/storeflight/internal/config"
 	"github.com/storeflight/storeflight/internal/storefake"
 )
@@ -58,7 +59,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 			if code != want {
 				t.Fatalf("exit code %d, want %d", code, want)
 			}
-			outs, _, err := parseGitHubOutputs(readFile(t, e.path("github_output")))
+			outs, _, err := citest.ParseGitHubFile(readFile(t, e.path("github_output")))
 			if err != nil {
 				t.Fatal(err)
 			}
