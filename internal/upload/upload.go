@@ -2,12 +2,19 @@
 // archive, streamed straight into the submission's fileUploadUrl (an Azure
 // Blob SAS URL) as a block blob.
 //
-// The archive is never written to disk or held in memory: archive/zip writes
-// into an io.Pipe, and the Azure SDK's UploadStream cuts the stream into
-// blocks that are sent in parallel (Put Block, then Put Block List) and
-// retried one by one. Memory is bounded by BlockSize × Concurrency. A single
-// Put Blob would need the whole size in advance, is capped (64 MiB for the
-// API version in the Store's SAS), and a retry would resend everything.
+// The archive is never written to disk or held in memory. Its layout is
+// known from stat alone (stored entries: header lengths do not depend on
+// the CRCs that fill them), so it is served as ranges: header bytes made by
+// archive/zip, entry data read straight from the files. Concurrency
+// workers send it as Put Block requests of BlockSize bytes, then one Put
+// Block List commits it; an archive smaller than a block goes as one Put
+// Blob. Each file is read twice: once for its CRC-32 (the local header
+// carries it, with no data descriptor), then for sending, and the data
+// sent is checked against the first read, so a file that changes in
+// between fails the upload before the block list is committed. A block
+// waits only for the first read of the entries it holds. Block bodies are
+// seekable, so a retry reads the block from the files again; memory does
+// not grow with block size, concurrency or package size.
 //
 // The request goes to the blob host with no credential other than the SAS
 // itself: the Store bearer token is never sent there. Errors are redacted,
@@ -40,8 +47,9 @@ import (
 )
 
 const (
-	// DefaultBlockSize keeps block count low (50 000 blocks × 8 MiB is far
-	// above the Store's 25 GB package limit) while memory stays modest.
+	// DefaultBlockSize keeps the block count and the requests per GB low
+	// (50 000 blocks × 8 MiB is far above the Store's 25 GB package limit).
+	// Memory does not depend on it: blocks are read from the files.
 	DefaultBlockSize = 8 << 20
 	// DefaultConcurrency is the number of blocks in flight.
 	DefaultConcurrency = 4
@@ -51,13 +59,14 @@ const (
 
 	minBlockSize = 1 << 20    // the SDK's own minimum
 	maxBlockSize = 4000 << 20 // Put Block's limit
+	maxBlocks    = 50_000     // blocks in one block blob
 )
 
 // Options configures ZIP. A nil *Options means all defaults.
 type Options struct {
-	// BlockSize is the size of each uploaded block and of each of the
-	// Concurrency buffers. Zero means DefaultBlockSize; values below 1 MiB
-	// are raised to 1 MiB.
+	// BlockSize is the size of each uploaded block. Zero means
+	// DefaultBlockSize; values below 1 MiB are raised to 1 MiB. An archive
+	// smaller than one block is sent as a single Put Blob.
 	BlockSize int64
 	// Concurrency is the number of blocks uploaded at once. Zero means
 	// DefaultConcurrency.
@@ -71,14 +80,15 @@ type Options struct {
 	// initial delay, 60 s cap), except TryTimeout: zero means
 	// DefaultTryTimeout and a negative value means no per-try limit.
 	Retry policy.RetryOptions
-	// Progress, if set, is called as archive bytes are handed to the
-	// uploader: at most once per block and once at the end, from one
-	// goroutine at a time. total is the archive's exact size. Bytes handed
-	// over are not yet acknowledged by the server.
+	// Progress, if set, is called as each block is accepted by the server,
+	// with the bytes accepted so far (blocks complete out of order; sent
+	// only grows): once per block, from one goroutine at a time. total is
+	// the archive's exact size. The last call has sent == total, before
+	// the block list is committed.
 	Progress func(sent, total int64)
 	// SHA256 asks for the archive's SHA-256 in Result.SHA256. It is off by
-	// default: on the writer's side of the pipe it cost 40% of the upload's
-	// CPU and a third of its throughput on loopback (BENCHMARKS.md), and
+	// default: it costs a third read of every file, in order, alongside
+	// the upload (checked against the first read like the upload's), and
 	// the pipeline does not use it.
 	SHA256 bool
 }
@@ -149,6 +159,9 @@ func uploadZIP(ctx context.Context, sasURL string, files []File, opts *Options) 
 		return nil, err
 	}
 	defer a.close()
+	if n := a.numBlocks(); n > maxBlocks && a.size >= o.BlockSize {
+		return nil, fmt.Errorf("archive of %d bytes needs %d blocks of %d bytes, more than a blob's %d", a.size, n, o.BlockSize, maxBlocks)
+	}
 	if a.size != total {
 		return nil, fmt.Errorf("archive laid out as %d bytes, sized as %d", a.size, total)
 	}

@@ -35,6 +35,8 @@ type sink struct {
 	hold bool
 	// discard keeps no data (for benchmarks: only the uploader is measured).
 	discard bool
+	// stored, if set, is called after the n-th Put Block (from 1) is kept.
+	stored func(n int)
 	// started is closed at the first Put Block.
 	started     chan struct{}
 	startedOnce sync.Once
@@ -90,6 +92,9 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.blocks[q.Get("blockid")] = body
 		s.mu.Unlock()
+		if s.stored != nil {
+			s.stored(n)
+		}
 	case "blocklist":
 		var list struct {
 			IDs []string `xml:",any"`

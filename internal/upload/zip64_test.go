@@ -90,6 +90,50 @@ func TestZIP64(t *testing.T) {
 		t.Errorf("zipSize = %d, wrote %d", size, n)
 	}
 
+	// The segmented archive that ZIP uploads holds the same headers at the
+	// same offsets, and its first block is the file's first 8 MiB.
+	a, err := newArchive(entries, DefaultBlockSize, func(p string) (source, error) {
+		rc, err := open(p)
+		if err != nil {
+			return nil, err
+		}
+		return rc.(source), nil
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	a.readCRCs(t.Context().Done(), 2)
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	if a.size != n {
+		t.Errorf("segmented archive is %d bytes, WriteZIP wrote %d", a.size, n)
+	}
+	for _, s := range a.segs {
+		if s.data {
+			continue
+		}
+		want := make([]byte, s.n)
+		if _, err := out.ReadAt(want, s.off); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(s.hdr, want) {
+			t.Errorf("header segment at %d: %x, WriteZIP wrote %x", s.off, s.hdr, want)
+		}
+	}
+	first, err := io.ReadAll(a.block(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]byte, len(first))
+	if _, err := out.ReadAt(want, 0); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(first, want) {
+		t.Error("the segmented archive's first block differs from WriteZIP's")
+	}
+
 	zr, err := zip.NewReader(out, n)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,197 @@
+package upload
+
+import (
+	"bytes"
+	"errors"
+	"hash/crc32"
+	"io"
+	"math/rand/v2"
+	"os"
+	"testing"
+)
+
+func TestCRC32Combine(t *testing.T) {
+	t.Parallel()
+	rng := rand.NewChaCha8([32]byte{9})
+	data := make([]byte, 70_000)
+	_, _ = rng.Read(data)
+	for _, cut := range []int{0, 1, 7, 4096, 65_536, 69_999, 70_000} {
+		a, b := data[:cut], data[cut:]
+		got := crc32Combine(crc32.ChecksumIEEE(a), crc32.ChecksumIEEE(b), int64(len(b)))
+		if want := crc32.ChecksumIEEE(data); got != want {
+			t.Errorf("cut at %d: combined %#x, want %#x", cut, got, want)
+		}
+	}
+}
+
+// The uploaded blob must be byte for byte what WriteZIP writes, however
+// block boundaries fall: across local headers, inside the central
+// directory, between entries, with many entries in one block.
+func TestZIPBlobEqualsWriteZIP(t *testing.T) {
+	t.Parallel()
+	const mib = 1 << 20
+	many := map[string]int{}
+	for i := range 40 {
+		many[string(rune('a'+i%26))+string(rune('A'+i/26))+".msix"] = i * 20_000
+	}
+	tests := []struct {
+		name  string
+		sizes map[string]int
+		conc  int
+	}{
+		// 30 + len("a.msix") + 1 MiB - 40 puts b.msix's header across the first boundary.
+		{"header across a block boundary", map[string]int{"a.msix": mib - 40, "b.msix": 2*mib + 5}, 3},
+		{"data ends on a block boundary", map[string]int{"a.msix": mib - 36, "b.msix": 100}, 2},
+		{"central directory across a boundary", map[string]int{"a.msix": 2*mib - 80}, 4},
+		{"many entries per block", many, 4},
+		{"empty entries between", map[string]int{"a.msix": 3 * mib, "b.txt": 0, "c.txt": 0, "d.msix": mib + 1}, 1},
+		{"exactly one block", map[string]int{"a.msix": mib - 30 - 6 - 46 - 6 - 22}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, srv := newSink(t)
+			files, _ := writeFiles(t, tt.sizes)
+			var want bytes.Buffer
+			if _, err := WriteZIP(&want, files); err != nil {
+				t.Fatal(err)
+			}
+			res, err := ZIP(t.Context(), srv.URL+"/c/b"+sinkQuery, files,
+				&Options{BlockSize: mib, Concurrency: tt.conc, Transport: srv.Client(), Retry: fastRetry(), SHA256: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if !bytes.Equal(s.blob, want.Bytes()) {
+				t.Fatalf("blob (%d bytes) differs from WriteZIP's archive (%d bytes) at byte %d",
+					len(s.blob), want.Len(), firstDiff(s.blob, want.Bytes()))
+			}
+			if res.Bytes != int64(want.Len()) {
+				t.Errorf("Result.Bytes = %d, want %d", res.Bytes, want.Len())
+			}
+		})
+	}
+}
+
+func firstDiff(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+// A file that changes after its first read (for the CRC) and before all of
+// its blocks are sent must fail the upload with ErrChanged and leave the
+// block list uncommitted. The sink changes the file once the first block
+// is stored; one block at a time, so later blocks are read after that.
+func TestZIPFileChangedDuringUpload(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		change func(path string) error
+	}{
+		{"rewritten, same size", func(p string) error {
+			f, err := os.OpenFile(p, os.O_WRONLY, 0)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = f.WriteAt([]byte("changed"), 3<<20)
+			return err
+		}},
+		{"grown", func(p string) error {
+			f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = f.Write([]byte("more"))
+			return err
+		}},
+		{"shrunk", func(p string) error { return os.Truncate(p, 2<<20) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, srv := newSink(t)
+			files, _ := writeFiles(t, map[string]int{"a.msix": 4<<20 + 10})
+			changeErr := make(chan error, 1)
+			s.stored = func(n int) {
+				if n == 1 {
+					changeErr <- tt.change(files[0].Path)
+				}
+			}
+			_, err := ZIP(t.Context(), srv.URL+"/c/b"+sinkQuery, files,
+				&Options{BlockSize: 1 << 20, Concurrency: 1, Transport: srv.Client(), Retry: fastRetry()})
+			if cerr := <-changeErr; cerr != nil {
+				t.Fatal(cerr)
+			}
+			if !errors.Is(err, ErrChanged) {
+				t.Errorf("err = %v, want ErrChanged", err)
+			}
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.committed {
+				t.Error("the block list of a changed file was committed")
+			}
+		})
+	}
+}
+
+// A block body read only in part (a server that answered early) is read
+// again for its check; one rewound and re-read checks only the last run.
+func TestBlockBodyVerify(t *testing.T) {
+	t.Parallel()
+	files, want := writeFiles(t, map[string]int{"a.msix": 3<<20 + 5})
+	entries, err := stat(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := newArchive(entries, 1<<20, openSource, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	a.readCRCs(t.Context().Done(), 2)
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+
+	b := a.block(1)
+	if _, err := io.ReadFull(b, make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Seek(0, io.SeekEnd); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.verify(); err != nil {
+		t.Errorf("partly read block: %v", err)
+	}
+
+	b = a.block(2)
+	got, err := io.ReadAll(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := 2<<20 - int(a.segs[1].off) // block 2 in a.msix's data
+	if !bytes.Equal(want["a.msix"][off:off+1<<20], got) {
+		t.Errorf("block 2 is not a.msix's bytes at %d", off)
+	}
+	b.checks[0].got ^= 1 // as if the first run had read something else
+	if _, err := b.Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.verify(); err != nil {
+		t.Errorf("rewound and re-read block: %v", err)
+	}
+	b.checks[0].got ^= 1
+	if err := b.verify(); !errors.Is(err, ErrChanged) {
+		t.Errorf("block whose sum differs: err = %v, want ErrChanged", err)
+	}
+}
