@@ -40,19 +40,11 @@ func (finalizeStep) Run(ctx context.Context, s *State) error {
 	case r.PackageRolloutStatus != storeapi.RolloutInProgress:
 		return fmt.Errorf("the rollout of %s is %s, not in progress: the Store finalizes only a rollout in progress", s.target(), r.PackageRolloutStatus)
 	}
-	if s.dryRun() {
-		s.plan("finalize the rollout of %s (now at %s%%)", s.target(), formatPct(r.PackageRolloutPercentage))
-		return nil
+	got, err := changeRollout(ctx, s, fmt.Sprintf("finalize the rollout of %s (now at %s%%)", s.target(), formatPct(r.PackageRolloutPercentage)),
+		storeapi.RolloutComplete, -1, s.store.FinalizePackageRollout)
+	if err != nil || got == nil {
+		return err
 	}
-	key := s.key()
-	got, err := rolloutCall(ctx, s, key, storeapi.RolloutComplete, -1, func() (*storeapi.PackageRollout, error) {
-		return s.store.FinalizePackageRollout(ctx, key)
-	})
-	if err != nil {
-		return fmt.Errorf("finalize rollout of %s: %w", s.target(), err)
-	}
-	s.RolloutAfter = rolloutCopy(got)
-	s.rollout = got
 	s.Finalized = true
 	s.rep.Infof("finalized the rollout of %s (it was at %s%%): every user now gets its packages", s.target(), formatPct(r.PackageRolloutPercentage))
 	return nil

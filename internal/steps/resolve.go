@@ -250,8 +250,9 @@ func handlePreviousRollout(ctx context.Context, s *State, publishedID string) er
 		} else {
 			want, call = storeapi.RolloutComplete, func() (*storeapi.PackageRollout, error) { return s.store.FinalizePackageRollout(ctx, key) }
 		}
-		if _, err := rolloutCall(ctx, s, key, want, -1, call); err != nil {
-			return fmt.Errorf("%s rollout of last published submission %s: %w", verb, publishedID, err)
+		what := fmt.Sprintf("%s the rollout of last published submission %s", verb, publishedID)
+		if _, err := rolloutCall(ctx, s, key, what, want, -1, call); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
 		}
 		if verb == "halt" {
 			s.PreviousRollout = "halted"

@@ -80,19 +80,13 @@ func raise(ctx context.Context, s *State, r *storeapi.PackageRollout, pct float6
 	case pct < cur:
 		return fmt.Errorf("rollout-percentage %s%% is lower than the current %s%% of %s: the API documents no decrease; use halt-rollout: true to stop the rollout instead", formatPct(pct), formatPct(cur), s.target())
 	}
-	if s.dryRun() {
-		s.plan("raise the rollout of %s from %s%% to %s%%", s.target(), formatPct(cur), formatPct(pct))
-		return nil
+	got, err := changeRollout(ctx, s, fmt.Sprintf("raise the rollout of %s from %s%% to %s%%", s.target(), formatPct(cur), formatPct(pct)),
+		storeapi.RolloutInProgress, pct, func(ctx context.Context, key storeapi.SubmissionKey) (*storeapi.PackageRollout, error) {
+			return s.store.UpdatePackageRolloutPercentage(ctx, key, pct)
+		})
+	if err != nil || got == nil {
+		return err
 	}
-	key := s.key()
-	got, err := rolloutCall(ctx, s, key, storeapi.RolloutInProgress, pct, func() (*storeapi.PackageRollout, error) {
-		return s.store.UpdatePackageRolloutPercentage(ctx, key, pct)
-	})
-	if err != nil {
-		return fmt.Errorf("raise rollout of %s to %s%%: %w", s.target(), formatPct(pct), err)
-	}
-	s.RolloutAfter = rolloutCopy(got)
-	s.rollout = got
 	s.rep.Infof("raised the rollout of %s from %s%% to %s%%", s.target(), formatPct(cur), formatPct(got.PackageRolloutPercentage))
 	note100(s, pct)
 	return nil
@@ -118,31 +112,43 @@ func halt(ctx context.Context, s *State, r *storeapi.PackageRollout) error {
 	case r.PackageRolloutStatus != storeapi.RolloutInProgress:
 		return fmt.Errorf("the rollout of %s is %s, not in progress: the Store halts only a rollout in progress", s.target(), r.PackageRolloutStatus)
 	}
-	if s.dryRun() {
-		s.plan("halt the rollout of %s (now at %s%%)", s.target(), formatPct(r.PackageRolloutPercentage))
-		return nil
+	got, err := changeRollout(ctx, s, fmt.Sprintf("halt the rollout of %s (now at %s%%)", s.target(), formatPct(r.PackageRolloutPercentage)),
+		storeapi.RolloutStopped, -1, s.store.HaltPackageRollout)
+	if err != nil || got == nil {
+		return err
 	}
-	key := s.key()
-	got, err := rolloutCall(ctx, s, key, storeapi.RolloutStopped, -1, func() (*storeapi.PackageRollout, error) {
-		return s.store.HaltPackageRollout(ctx, key)
-	})
-	if err != nil {
-		return fmt.Errorf("halt rollout of %s: %w", s.target(), err)
-	}
-	s.RolloutAfter = rolloutCopy(got)
-	s.rollout = got
 	s.Halted = true
 	s.rep.Infof("halted the rollout of %s at %s%%: new and updating users get fallback submission %s", s.target(), formatPct(r.PackageRolloutPercentage), orNone(got.FallbackSubmissionID))
 	return nil
 }
 
-// rolloutCall sends one rollout change (raise, halt, finalize) at most once
-// in effect (see sendOnce): when its outcome is unclear the rollout is read,
-// and a rollout already as wanted means the change took effect. wantPct < 0
-// matches any percentage.
-func rolloutCall(ctx context.Context, s *State, key storeapi.SubmissionKey, want storeapi.RolloutStatus, wantPct float64,
+// changeRollout makes one rollout change (raise, halt, finalize) of the
+// target, described by what: a dry run only plans it; otherwise it is sent
+// with rolloutCall and the rollout it led to is recorded. The rollout is
+// nil, with no error, in a dry run.
+func changeRollout(ctx context.Context, s *State, what string, want storeapi.RolloutStatus, wantPct float64,
+	call func(context.Context, storeapi.SubmissionKey) (*storeapi.PackageRollout, error)) (*storeapi.PackageRollout, error) {
+	if s.dryRun() {
+		s.plan("%s", what)
+		return nil, nil
+	}
+	key := s.key()
+	got, err := rolloutCall(ctx, s, key, what, want, wantPct, func() (*storeapi.PackageRollout, error) { return call(ctx, key) })
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	s.RolloutAfter = rolloutCopy(got)
+	s.rollout = got
+	return got, nil
+}
+
+// rolloutCall sends one rollout change at most once in effect (see
+// sendOnce): when its outcome is unclear the rollout is read, and a rollout
+// already as wanted means the change took effect. wantPct < 0 matches any
+// percentage.
+func rolloutCall(ctx context.Context, s *State, key storeapi.SubmissionKey, what string, want storeapi.RolloutStatus, wantPct float64,
 	call func() (*storeapi.PackageRollout, error)) (*storeapi.PackageRollout, error) {
-	return sendOnce(ctx, s, "the rollout change of "+s.target(), true, call,
+	return sendOnce(ctx, s, what, true, call,
 		func() (*storeapi.PackageRollout, bool, error) {
 			cur, err := s.store.GetPackageRollout(ctx, key)
 			if err != nil {
