@@ -191,7 +191,8 @@ func reportInputErrors(rep ci.Reporter, err error) {
 	var ie *config.InputError
 	for _, e := range flatten(err) {
 		if errors.As(e, &ie) {
-			rep.Error("invalid input: "+ie.Input, e.Error())
+			// The title names the input; the message need not repeat it.
+			rep.Error("invalid input: "+ie.Input, ie.Problem)
 			continue
 		}
 		rep.Error("invalid input", e.Error())
