@@ -2,15 +2,14 @@ package upload
 
 import (
 	"archive/zip"
-	"bytes"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"os"
-	"slices"
 	"sort"
 	"sync"
+	"time"
 )
 
 // source is an open package file. Tests swap in synthetic ones larger than
@@ -37,10 +36,10 @@ type segment struct {
 	hdr []byte
 }
 
-// piece is the part of an entry's data that falls in one block. The first
-// read (before any of the entry is sent) records each piece's CRC-32; the
-// block's upload checks the bytes it sent against it, so a file that
-// changes between the two reads is caught before the blob is committed.
+// piece is the part of an entry's data that falls in one block, with the
+// CRC-32 of its bytes: of the bytes sent, for a block of data alone; of a
+// first read, for a block that also holds header bytes (that read is
+// checked against the one sent).
 type piece struct {
 	off, n int64 // in the archive
 	idx    int
@@ -49,9 +48,12 @@ type piece struct {
 
 // archive is the ZIP that WriteZIP would write, laid out in segments
 // whose offsets are known from stat alone: header lengths do not depend on
-// the CRC values that fill them. Local header i (and so every block that
-// holds any of entry i) becomes readable once entry i has been read for its
-// CRC; the central directory, once all have.
+// the CRC values that fill them. It is cut into blocks of blockSize. A
+// block of entry data alone can be sent at once, and the CRC of what it
+// sent counts towards its entry's: those bytes are read once. A block
+// that holds header bytes (a local header or the central directory) must
+// wait for the CRCs they carry, so its data is read ahead for its CRC and
+// again when it is sent, last.
 type archive struct {
 	entries   []entry
 	files     []source
@@ -62,9 +64,8 @@ type archive struct {
 	// first[i] is the index of entry i's first piece; first[len(entries)]
 	// is len(pieces).
 	first []int
-	// ready[i] is closed when entry i's local header is known;
-	// ready[len(entries)] when the central directory is.
-	ready []chan struct{}
+	// hasHdr[k] says block k holds header bytes.
+	hasHdr []bool
 
 	errOnce sync.Once
 	err     error // the first error that makes the archive unusable
@@ -81,16 +82,16 @@ func newArchive(entries []entry, blockSize int64, open sourceOpener, onErr func(
 		return nil, err
 	}
 	a.segs, a.size = segs, size
-	a.ready = make([]chan struct{}, len(entries)+1)
-	for i := range a.ready {
-		a.ready[i] = make(chan struct{})
-	}
+	a.hasHdr = make([]bool, a.numBlocks())
 	a.first = make([]int, len(entries)+1)
 	for _, s := range segs {
-		if s.idx < len(entries) && !s.data {
-			a.first[s.idx] = len(a.pieces)
-		}
 		if !s.data {
+			for k := s.off / blockSize; k <= (s.off+s.n-1)/blockSize; k++ {
+				a.hasHdr[k] = true
+			}
+			if s.idx < len(entries) {
+				a.first[s.idx] = len(a.pieces)
+			}
 			continue
 		}
 		for off := s.off; off < s.off+s.n; {
@@ -201,106 +202,86 @@ func (r *recorder) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// localHeader is the local header archive/zip writes for e with crc. It
-// does not depend on the entry's position, so it can be made as soon as
-// the entry's CRC is known, before those of the entries ahead of it.
-func localHeader(e entry, crc uint32) ([]byte, error) {
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	if _, err := createRaw(zw, header(e, crc)); err != nil {
-		return nil, fmt.Errorf("add %s: %w", e.Name, err)
+// piecesIn is the range of a.pieces that fall in block k.
+func (a *archive) piecesIn(k int64) (lo, hi int) {
+	start, end := k*a.blockSize, min((k+1)*a.blockSize, a.size)
+	lo = sort.Search(len(a.pieces), func(i int) bool { return a.pieces[i].off >= start })
+	hi = lo
+	for hi < len(a.pieces) && a.pieces[hi].off < end {
+		hi++
 	}
-	if err := zw.Flush(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return lo, hi
 }
 
-// readCRCs is the first read: each entry's pieces are CRC'd (par at a
-// time: the first entry delays every block that holds it, so its read is
-// spread over the cores), its local header filled in and its ready channel
-// closed, in entry order, and finally the central directory. stop reports
-// that the upload has ended.
-func (a *archive) readCRCs(stop <-chan struct{}, par int) {
-	par = max(par, 1)
-	bufs := make([][]byte, par)
-	for j := range bufs {
-		bufs[j] = make([]byte, 256<<10)
+// preread records the CRC of each piece of block k, read from the files:
+// the first read of a block that holds header bytes.
+func (a *archive) preread(k int64, buf []byte) error {
+	lo, hi := a.piecesIn(k)
+	for j := lo; j < hi; j++ {
+		p := &a.pieces[j]
+		crc, err := a.crcRange(p.idx, p.off-a.pieces[a.first[p.idx]].off, p.n, buf)
+		if err != nil {
+			return err
+		}
+		p.crc = crc
 	}
+	return nil
+}
+
+// sent records the CRCs of what block k's body sent as its pieces' CRCs.
+func (a *archive) sent(b *blockBody) {
+	for _, c := range b.checks {
+		a.pieces[c.piece].crc = c.got
+	}
+}
+
+// finish fills in every header once all pieces' CRCs are known: archive/zip
+// writes the whole archive once more, with the entries' CRCs combined from
+// their pieces, and its layout must be the one served.
+func (a *archive) finish() error {
 	crcs := make([]uint32, len(a.entries))
-	hdrs := make([]int, len(a.entries)) // segment index of each local header
-	for i, s := range a.segs {
-		if !s.data && s.idx < len(a.entries) {
-			hdrs[s.idx] = i
-		}
-	}
-	for i, e := range a.entries {
-		lo, hi := a.first[i], a.first[i+1]
-		errs := make([]error, par)
-		var wg sync.WaitGroup
-		for j := range min(par, hi-lo) {
-			wg.Go(func() {
-				for k := lo + j; k < hi; k += par {
-					select {
-					case <-stop:
-						errs[j] = errUploadStopped
-						return
-					default:
-					}
-					p := &a.pieces[k]
-					p.crc, errs[j] = a.crcRange(i, p.off-a.pieces[lo].off, p.n, bufs[j])
-					if errs[j] != nil {
-						return
-					}
-				}
-			})
-		}
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
-			if !errors.Is(err, errUploadStopped) {
-				a.fail(errs[slices.IndexFunc(errs, func(e error) bool { return e != nil })])
-			}
-			return
-		}
+	for i := range a.entries {
 		var crc uint32
-		for k := lo; k < hi; k++ {
-			crc = crc32Combine(crc, a.pieces[k].crc, a.pieces[k].n)
-		}
-		if err := a.checkSize(i); err != nil {
-			a.fail(err)
-			return
+		for j := a.first[i]; j < a.first[i+1]; j++ {
+			crc = crc32Combine(crc, a.pieces[j].crc, a.pieces[j].n)
 		}
 		crcs[i] = crc
-		h, err := localHeader(e, crc)
-		if err == nil && int64(len(h)) != a.segs[hdrs[i]].n {
-			err = fmt.Errorf("add %s: local header of %d bytes, laid out as %d", e.Name, len(h), a.segs[hdrs[i]].n)
-		}
-		if err != nil {
-			a.fail(err)
-			return
-		}
-		a.segs[hdrs[i]].hdr = h
-		close(a.ready[i])
 	}
-	// The whole archive once more, with the real CRCs, for the central
-	// directory; its offsets and local headers must be the ones served.
 	segs, size, err := layout(a.entries, crcs)
-	if err == nil && (size != a.size || len(segs) != len(a.segs)) {
-		err = fmt.Errorf("archive laid out as %d bytes, now %d", a.size, size)
-	}
 	if err != nil {
-		a.fail(err)
-		return
+		return err
+	}
+	if size != a.size || len(segs) != len(a.segs) {
+		return fmt.Errorf("archive laid out as %d bytes, now %d", a.size, size)
 	}
 	for i, s := range segs {
-		if s.off != a.segs[i].off || s.n != a.segs[i].n || s.data != a.segs[i].data ||
-			(!s.data && s.idx < len(a.entries) && !bytes.Equal(s.hdr, a.segs[i].hdr)) {
-			a.fail(fmt.Errorf("archive segment %d at %d differs from its layout", i, s.off))
-			return
+		if s.off != a.segs[i].off || s.n != a.segs[i].n || s.data != a.segs[i].data || s.idx != a.segs[i].idx {
+			return fmt.Errorf("archive segment %d at %d differs from its layout", i, s.off)
 		}
 	}
-	a.segs[len(a.segs)-1].hdr = segs[len(segs)-1].hdr
-	close(a.ready[len(a.entries)])
+	for i, s := range segs {
+		if !s.data {
+			a.segs[i].hdr = s.hdr
+		}
+	}
+	return nil
+}
+
+// unchanged fails if any file's size or modification time differs from
+// what stat found before the upload. It is what catches a file rewritten
+// in place while its data blocks were sent, since those are read once.
+func (a *archive) unchanged() error {
+	for _, e := range a.entries {
+		fi, err := os.Stat(e.Path)
+		if err != nil {
+			return err
+		}
+		if fi.Size() != e.size || !fi.ModTime().Equal(e.modTime) {
+			return fmt.Errorf("%s: %w: size %d modified %s, now size %d modified %s", e.Path, ErrChanged,
+				e.size, e.modTime.Format(time.RFC3339Nano), fi.Size(), fi.ModTime().Format(time.RFC3339Nano))
+		}
+	}
+	return nil
 }
 
 func (a *archive) crcRange(i int, off, n int64, buf []byte) (uint32, error) {
@@ -331,22 +312,8 @@ func (a *archive) readFile(i int, b []byte, off int64) error {
 	return fmt.Errorf("read %s: %w", e.Path, err)
 }
 
-// checkSize fails if entry i's file has grown since stat.
-func (a *archive) checkSize(i int) error {
-	var b [1]byte
-	n, err := a.files[i].ReadAt(b[:], a.entries[i].size)
-	e := a.entries[i]
-	switch {
-	case n > 0:
-		return fmt.Errorf("%s: %w: size %d, now larger", e.Path, ErrChanged, e.size)
-	case err != nil && err != io.EOF:
-		return fmt.Errorf("read %s: %w", e.Path, err)
-	}
-	return nil
-}
-
 // readAt fills b from the archive at off. Every header it covers must be
-// ready: callers wait for the block's need first.
+// filled in (finish) first.
 func (a *archive) readAt(b []byte, off int64) error {
 	i := a.segAt(off)
 	for len(b) > 0 {
@@ -385,27 +352,16 @@ func (a *archive) numBlocks() int64 {
 	return (a.size + a.blockSize - 1) / a.blockSize
 }
 
-// need is the ready channel block k waits for: that of the last entry any
-// of whose bytes (header or data) it holds, or the central directory's.
-// Entries are read for their CRC in order, so that one implies the rest.
-// Waiting for an entry's data too, not just its header, keeps the two
-// reads of each file apart in time, which is what lets them catch a change.
-func (a *archive) need(k int64) chan struct{} {
-	end := min((k+1)*a.blockSize, a.size)
-	// Segments are in entry order, so the one holding the block's last
-	// byte has the highest index.
-	return a.ready[a.segs[a.segAt(end-1)].idx]
-}
-
 // block returns block k's body. It re-reads from the files on every
 // attempt (it is seekable, so the SDK's retries rewind it) and CRCs the
-// data it hands out, for verify.
+// data it hands out, for sent or verify.
 func (a *archive) block(k int64) *blockBody {
 	start, end := k*a.blockSize, min((k+1)*a.blockSize, a.size)
 	b := &blockBody{a: a, off: start, n: end - start}
-	for k := sort.Search(len(a.pieces), func(i int) bool { return a.pieces[i].off >= start }); k < len(a.pieces) && a.pieces[k].off < end; k++ {
-		p := a.pieces[k]
-		b.checks = append(b.checks, check{start: p.off - start, end: p.off - start + p.n, want: p.crc, idx: p.idx})
+	lo, hi := a.piecesIn(k)
+	for j := lo; j < hi; j++ {
+		p := a.pieces[j]
+		b.checks = append(b.checks, check{start: p.off - start, end: p.off - start + p.n, want: p.crc, idx: p.idx, piece: j})
 	}
 	return b
 }
@@ -413,7 +369,7 @@ func (a *archive) block(k int64) *blockBody {
 type check struct {
 	start, end int64 // in the block
 	want, got  uint32
-	idx        int
+	idx, piece int
 }
 
 type blockBody struct {
@@ -474,17 +430,25 @@ func (b *blockBody) Seek(offset int64, whence int) (int64, error) {
 
 func (b *blockBody) Close() error { return nil }
 
+// sums completes the CRCs of the data sent, once the block has been
+// accepted. A server that answered before reading it all leaves them
+// short; then the block is read again for them.
+func (b *blockBody) sums() error {
+	if b.covered == b.n {
+		return nil
+	}
+	if _, err := b.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	_, err := io.CopyBuffer(io.Discard, onlyReader{b}, make([]byte, 256<<10))
+	return err
+}
+
 // verify checks, once the block has been accepted, that the data it sent
-// is what the first read found. A server that answered before reading it
-// all leaves the sums short; then the block is read again for them.
+// is what the first read found.
 func (b *blockBody) verify() error {
-	if b.covered != b.n {
-		if _, err := b.Seek(0, io.SeekStart); err != nil {
-			return err
-		}
-		if _, err := io.CopyBuffer(io.Discard, onlyReader{b}, make([]byte, 256<<10)); err != nil {
-			return err
-		}
+	if err := b.sums(); err != nil {
+		return err
 	}
 	for _, c := range b.checks {
 		if c.got != c.want {

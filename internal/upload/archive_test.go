@@ -7,7 +7,12 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 )
 
 func TestCRC32Combine(t *testing.T) {
@@ -83,10 +88,11 @@ func firstDiff(a, b []byte) int {
 	return min(len(a), len(b))
 }
 
-// A file that changes after its first read (for the CRC) and before all of
-// its blocks are sent must fail the upload with ErrChanged and leave the
-// block list uncommitted. The sink changes the file once the first block
-// is stored; one block at a time, so later blocks are read after that.
+// A file that changes while its blocks are sent must fail the upload with
+// ErrChanged and leave the block list uncommitted: its size or
+// modification time differs from stat's. The sink changes the file once
+// the first block is stored; one block at a time, so later blocks are read
+// after that.
 func TestZIPFileChangedDuringUpload(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -118,6 +124,11 @@ func TestZIPFileChangedDuringUpload(t *testing.T) {
 			t.Parallel()
 			s, srv := newSink(t)
 			files, _ := writeFiles(t, map[string]int{"a.msix": 4<<20 + 10})
+			// Back-date the file, so that the change moves its modification
+			// time whatever the file system's timestamp granularity.
+			if err := os.Chtimes(files[0].Path, time.Time{}, time.Now().Add(-time.Hour)); err != nil {
+				t.Fatal(err)
+			}
 			changeErr := make(chan error, 1)
 			s.stored = func(n int) {
 				if n == 1 {
@@ -141,6 +152,18 @@ func TestZIPFileChangedDuringUpload(t *testing.T) {
 	}
 }
 
+// prereadAll reads every block for its CRCs, as if each held header bytes,
+// and fills in the headers.
+func prereadAll(a *archive) error {
+	buf := make([]byte, 256<<10)
+	for k := range a.numBlocks() {
+		if err := a.preread(k, buf); err != nil {
+			return err
+		}
+	}
+	return a.finish()
+}
+
 // A block body read only in part (a server that answered early) is read
 // again for its check; one rewound and re-read checks only the last run.
 func TestBlockBodyVerify(t *testing.T) {
@@ -155,9 +178,8 @@ func TestBlockBodyVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.close()
-	a.readCRCs(t.Context().Done(), 2)
-	if a.err != nil {
-		t.Fatal(a.err)
+	if err := prereadAll(a); err != nil {
+		t.Fatal(err)
 	}
 
 	b := a.block(1)
@@ -193,5 +215,120 @@ func TestBlockBodyVerify(t *testing.T) {
 	b.checks[0].got ^= 1
 	if err := b.verify(); !errors.Is(err, ErrChanged) {
 		t.Errorf("block whose sum differs: err = %v, want ErrChanged", err)
+	}
+}
+
+// The data blocks are read once, so a rewrite that keeps both size and
+// modification time goes unseen (the documented limit); but each entry's
+// CRC is that of the bytes sent, so the blob is still a valid archive, of
+// the new contents. The rewrite falls in block 3, entry data alone, not
+// yet read when the first block (block 1) is stored.
+func TestZIPUnseenRewriteStillValid(t *testing.T) {
+	t.Parallel()
+	s, srv := newSink(t)
+	files, want := writeFiles(t, map[string]int{"a.msix": 4<<20 + 10})
+	p := files[0].Path
+	mtime := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(p, time.Time{}, mtime); err != nil {
+		t.Fatal(err)
+	}
+	changed := []byte("changed")
+	copy(want["a.msix"][3<<20:], changed)
+	changeErr := make(chan error, 1)
+	s.stored = func(n int) {
+		if n != 1 {
+			return
+		}
+		changeErr <- func() error {
+			f, err := os.OpenFile(p, os.O_WRONLY, 0)
+			if err != nil {
+				return err
+			}
+			if _, err := f.WriteAt(changed, 3<<20); err != nil {
+				f.Close()
+				return err
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
+			return os.Chtimes(p, time.Time{}, mtime)
+		}()
+	}
+	_, err := ZIP(t.Context(), srv.URL+"/c/b"+sinkQuery, files,
+		&Options{BlockSize: 1 << 20, Concurrency: 1, Transport: srv.Client(), Retry: fastRetry()})
+	if cerr := <-changeErr; cerr != nil {
+		t.Fatal(cerr)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	checkArchive(t, s.blob, []string{"a.msix"}, want)
+}
+
+// countingSource counts the bytes read from a file.
+type countingSource struct {
+	source
+	n *atomic.Int64
+}
+
+func (c countingSource) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.source.ReadAt(p, off)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// Entry data in blocks of data alone is read from disk once; only the data
+// that shares a block with header bytes is read twice (for its CRC, then
+// to send it), and the blob is still WriteZIP's archive.
+func TestZIPReadsDataBlocksOnce(t *testing.T) {
+	t.Parallel()
+	const mib = 1 << 20
+	s, srv := newSink(t)
+	files, _ := writeFiles(t, map[string]int{"a.msix": 5*mib + 10, "b.msix": 3 * mib})
+	var wantZIP bytes.Buffer
+	if _, err := WriteZIP(&wantZIP, files); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := stat(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var read atomic.Int64
+	a, err := newArchive(entries, mib, func(p string) (source, error) {
+		f, err := openSource(p)
+		return countingSource{f, &read}, err
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	var dataTotal, twice int64
+	for _, p := range a.pieces {
+		dataTotal += p.n
+		if a.hasHdr[p.off/mib] {
+			twice += p.n
+		}
+	}
+	client, err := blockblob.NewClientWithNoCredential(srv.URL+"/c/b"+sinkQuery, &blockblob.ClientOptions{
+		ClientOptions: azcore.ClientOptions{Transport: guardTransport{next: srv.Client()}, Retry: fastRetry()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := upload(t.Context(), client, a, &Options{BlockSize: mib, Concurrency: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := read.Load(), dataTotal+twice; got != want {
+		t.Errorf("read %d bytes from the files, want %d (%d of data, %d of it in blocks with headers)", got, want, dataTotal, twice)
+	}
+	if twice >= dataTotal/2 {
+		t.Errorf("%d of %d data bytes share a block with headers: the test no longer tells one read from two", twice, dataTotal)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !bytes.Equal(s.blob, wantZIP.Bytes()) {
+		t.Errorf("blob differs from WriteZIP's archive at byte %d", firstDiff(s.blob, wantZIP.Bytes()))
 	}
 }

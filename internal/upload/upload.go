@@ -8,13 +8,25 @@
 // archive/zip, entry data read straight from the files. Concurrency
 // workers send it as Put Block requests of BlockSize bytes, then one Put
 // Block List commits it; an archive smaller than a block goes as one Put
-// Blob. Each file is read twice: once for its CRC-32 (the local header
-// carries it, with no data descriptor), then for sending, and the data
-// sent is checked against the first read, so a file that changes in
-// between fails the upload before the block list is committed. A block
-// waits only for the first read of the entries it holds. Block bodies are
-// seekable, so a retry reads the block from the files again; memory does
-// not grow with block size, concurrency or package size.
+// Blob. A block of entry data alone is sent as soon as a worker reaches
+// it, read from the file once, and the CRC-32 of exactly the bytes sent
+// goes into its entry's CRC (combined per block), so the headers always
+// match the data uploaded. The few blocks that also hold header bytes (a
+// local header carries its entry's CRC, with no data descriptor; the
+// central directory carries all of them) are read ahead for the CRC of
+// their data and sent last, once the headers are known, checked against
+// that read. Block bodies are seekable, so a retry reads the block from
+// the files again; memory does not grow with block size, concurrency or
+// package size.
+//
+// A file that changes during the upload is caught by its size and
+// modification time, compared before and after (and by the check of the
+// blocks that hold headers): the upload fails with ErrChanged and the
+// block list is not committed. A rewrite that keeps the size and lands
+// within the file system's timestamp granularity goes unseen. That is the
+// price of reading the data once, and what `curl -T` of a prebuilt archive
+// does not catch either; the archive is still valid (its CRCs are those of
+// the bytes sent), of a mix of old and new contents.
 //
 // The request goes to the blob host with no credential other than the SAS
 // itself: the Store bearer token is never sent there. Errors are redacted,
@@ -28,7 +40,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -87,9 +98,9 @@ type Options struct {
 	// the block list is committed.
 	Progress func(sent, total int64)
 	// SHA256 asks for the archive's SHA-256 in Result.SHA256. It is off by
-	// default: it costs a third read of every file, in order, alongside
-	// the upload (checked against the first read like the upload's), and
-	// the pipeline does not use it.
+	// default: it costs a second read of every file, in order, once the
+	// blocks are staged and before the commit (checked against the CRCs
+	// of what was sent), and the pipeline does not use it.
 	SHA256 bool
 }
 
@@ -169,9 +180,14 @@ func uploadZIP(ctx context.Context, sasURL string, files []File, opts *Options) 
 }
 
 // upload sends the archive: one Put Blob if it fits in a block, else its
-// blocks from Concurrency workers and one Put Block List. Each block waits
-// only for the CRCs of the entries it holds, so the first read of later
-// files overlaps the upload of earlier ones.
+// blocks from Concurrency workers and one Put Block List. The workers take
+// the blocks in order: one of entry data alone is sent at once (its data
+// is read only then, and its entry's CRC takes the CRC of what was sent);
+// one that holds header bytes is only read for the CRC of its data. Once
+// every entry's CRC is known the headers are filled in and those blocks
+// are sent, their data checked against that first read. A change of size
+// or modification time of any file since stat fails the upload before the
+// block list is committed.
 func upload(parent context.Context, client *blockblob.Client, a *archive, o *Options) (*Result, error) {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
@@ -200,39 +216,104 @@ func upload(parent context.Context, client *blockblob.Client, a *archive, o *Opt
 		o.Progress(sent, a.size)
 	}
 
-	var wg sync.WaitGroup
-	wg.Go(func() { a.readCRCs(ctx.Done(), o.Concurrency) })
+	nblocks := a.numBlocks()
+	var ids []string
+	if a.size >= o.BlockSize {
+		prefix := make([]byte, 16)
+		if _, err := rand.Read(prefix); err != nil {
+			return nil, err
+		}
+		ids = make([]string, nblocks)
+		for k := range ids {
+			ids[k] = blockID(prefix, uint32(k))
+		}
+	}
+	stage := func(k int64, b *blockBody) error {
+		_, err := client.StageBlock(ctx, ids[k], b, nil)
+		return err
+	}
 
-	var sum hash.Hash
-	if o.SHA256 {
-		// A third read, in order, alongside the upload; it checks the
-		// pieces' CRCs like the upload does, so the hash is of what was sent.
-		sum = sha256.New()
-		wg.Go(func() {
+	// Data blocks now; the rest only read for their CRCs.
+	var held []int64
+	var next atomic.Int64
+	var workers sync.WaitGroup
+	for range min(int64(o.Concurrency), nblocks) {
+		workers.Go(func() {
 			buf := make([]byte, 256<<10)
-			for k := range a.numBlocks() {
-				if !wait(ctx, a.need(k)) {
+			for {
+				k := next.Add(1) - 1
+				if k >= nblocks || ctx.Err() != nil {
 					return
+				}
+				if a.hasHdr[k] {
+					if err := a.preread(k, buf); err != nil {
+						a.fail(err)
+						return
+					}
+					continue
 				}
 				b := a.block(k)
-				if _, err := io.CopyBuffer(sum, onlyReader{b}, buf); err != nil {
+				if err := stage(k, b); err != nil {
+					failUpload(err)
+					return
+				}
+				if err := b.sums(); err != nil {
 					a.fail(err)
 					return
 				}
-				if err := b.verify(); err != nil {
-					a.fail(err)
-					return
-				}
+				a.sent(b)
+				progress(b.n)
 			}
 		})
 	}
+	workers.Wait()
+	if ctx.Err() == nil {
+		if err := a.finish(); err != nil {
+			a.fail(err)
+		}
+	}
+	for k := range nblocks {
+		if a.hasHdr[k] {
+			held = append(held, k)
+		}
+	}
+
+	var sum hash.Hash
+	hashAll := func() {
+		// A second read, in order, checked against the CRCs of what was
+		// (or will be) sent, so the hash is of the archive uploaded.
+		sum = sha256.New()
+		buf := make([]byte, 256<<10)
+		for k := range nblocks {
+			if ctx.Err() != nil {
+				return
+			}
+			b := a.block(k)
+			if _, err := io.CopyBuffer(sum, onlyReader{b}, buf); err != nil {
+				a.fail(err)
+				return
+			}
+			if err := b.verify(); err != nil {
+				a.fail(err)
+				return
+			}
+		}
+	}
 
 	headers := &blob.HTTPHeaders{BlobContentType: ptr("application/zip")}
-	nblocks := a.numBlocks()
-	if a.size < o.BlockSize {
+	if ids == nil {
 		// Put Blob: one request, as the SDK's UploadStream made for a
-		// stream shorter than a block.
-		if wait(ctx, a.need(0)) {
+		// stream shorter than a block. It commits at once, so every check
+		// comes first.
+		if o.SHA256 && ctx.Err() == nil {
+			hashAll()
+		}
+		if ctx.Err() == nil {
+			if err := a.unchanged(); err != nil {
+				a.fail(err)
+			}
+		}
+		if ctx.Err() == nil {
 			b := a.block(0)
 			if _, err := client.Upload(ctx, b, &blockblob.UploadOptions{HTTPHeaders: headers}); err != nil {
 				failUpload(err)
@@ -242,27 +323,19 @@ func upload(parent context.Context, client *blockblob.Client, a *archive, o *Opt
 				progress(b.n)
 			}
 		}
-		wg.Wait()
 	} else {
-		prefix := make([]byte, 16)
-		if _, err := rand.Read(prefix); err != nil {
-			return nil, err
-		}
-		ids := make([]string, nblocks)
-		for k := range ids {
-			ids[k] = blockID(prefix, uint32(k))
-		}
 		var next atomic.Int64
 		var workers sync.WaitGroup
-		for range min(int64(o.Concurrency), nblocks) {
+		for range min(o.Concurrency, len(held)) {
 			workers.Go(func() {
 				for {
-					k := next.Add(1) - 1
-					if k >= nblocks || !wait(ctx, a.need(k)) {
+					j := next.Add(1) - 1
+					if j >= int64(len(held)) || ctx.Err() != nil {
 						return
 					}
+					k := held[j]
 					b := a.block(k)
-					if _, err := client.StageBlock(ctx, ids[k], b, nil); err != nil {
+					if err := stage(k, b); err != nil {
 						failUpload(err)
 						return
 					}
@@ -275,15 +348,12 @@ func upload(parent context.Context, client *blockblob.Client, a *archive, o *Opt
 			})
 		}
 		workers.Wait()
-		wg.Wait() // the central directory's CRC read, and the hash
+		if o.SHA256 && ctx.Err() == nil {
+			hashAll()
+		}
 		if ctx.Err() == nil {
-			// A file that grew during the upload has more than its
-			// header says; the blocks sent hold only the first part.
-			for i := range a.entries {
-				if err := a.checkSize(i); err != nil {
-					a.fail(err)
-					break
-				}
+			if err := a.unchanged(); err != nil {
+				a.fail(err)
 			}
 		}
 		if ctx.Err() == nil {
@@ -292,8 +362,6 @@ func upload(parent context.Context, client *blockblob.Client, a *archive, o *Opt
 			}
 		}
 	}
-	cancel(errUploadStopped) // stops the CRC read if the upload ended early
-	wg.Wait()
 
 	switch {
 	case parent.Err() != nil:
@@ -316,16 +384,6 @@ func upload(parent context.Context, client *blockblob.Client, a *archive, o *Opt
 	return res, nil
 }
 
-// wait reports whether ch closed before ctx ended.
-func wait(ctx context.Context, ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return ctx.Err() == nil
-	case <-ctx.Done():
-		return false
-	}
-}
-
 // blockID has the shape the SDK's UploadStream used (64 bytes: a random
 // prefix and the block number, base64), because every block ID of one
 // blob, uncommitted ones left by an earlier attempt included, must have
@@ -336,8 +394,6 @@ func blockID(prefix []byte, k uint32) string {
 	binary.BigEndian.PutUint32(id[16:], k)
 	return base64.StdEncoding.EncodeToString(id[:])
 }
-
-var errUploadStopped = errors.New("upload stopped")
 
 // EscapePlus returns sasURL with every '+' in its query written as %2B. The
 // Store's SAS URLs can carry a raw '+' in the base64 signature; a query

@@ -103,9 +103,8 @@ func TestZIP64(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.close()
-	a.readCRCs(t.Context().Done(), 2)
-	if a.err != nil {
-		t.Fatal(a.err)
+	if err := prereadAll(a); err != nil {
+		t.Fatal(err)
 	}
 	if a.size != n {
 		t.Errorf("segmented archive is %d bytes, WriteZIP wrote %d", a.size, n)
