@@ -2,6 +2,7 @@ package upload
 
 import (
 	"archive/zip"
+	"bytes"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -66,6 +67,9 @@ type archive struct {
 	first []int
 	// hasHdr[k] says block k holds header bytes.
 	hasHdr []bool
+	// hdrSeg[i] is the segment index of entry i's local header;
+	// hdrSeg[len(entries)] that of the central directory.
+	hdrSeg []int
 
 	errOnce sync.Once
 	err     error // the first error that makes the archive unusable
@@ -84,11 +88,16 @@ func newArchive(entries []entry, blockSize int64, open sourceOpener, onErr func(
 	a.segs, a.size = segs, size
 	a.hasHdr = make([]bool, a.numBlocks())
 	a.first = make([]int, len(entries)+1)
-	for _, s := range segs {
+	a.hdrSeg = make([]int, len(entries)+1)
+	for j := range segs {
+		s := &segs[j]
 		if !s.data {
+			// Filled in once the CRCs it carries are known.
+			s.hdr = nil
 			for k := s.off / blockSize; k <= (s.off+s.n-1)/blockSize; k++ {
 				a.hasHdr[k] = true
 			}
+			a.hdrSeg[s.idx] = j
 			if s.idx < len(entries) {
 				a.first[s.idx] = len(a.pieces)
 			}
@@ -235,17 +244,14 @@ func (a *archive) sent(b *blockBody) {
 	}
 }
 
-// finish fills in every header once all pieces' CRCs are known: archive/zip
-// writes the whole archive once more, with the entries' CRCs combined from
-// their pieces, and its layout must be the one served.
+// finish fills in every header not yet filled in once all pieces' CRCs are
+// known: archive/zip writes the whole archive once more, with the entries'
+// CRCs combined from their pieces, and its layout, and the local headers
+// already filled in, must be the ones served.
 func (a *archive) finish() error {
 	crcs := make([]uint32, len(a.entries))
 	for i := range a.entries {
-		var crc uint32
-		for j := a.first[i]; j < a.first[i+1]; j++ {
-			crc = crc32Combine(crc, a.pieces[j].crc, a.pieces[j].n)
-		}
-		crcs[i] = crc
+		crcs[i] = a.entryCRC(i)
 	}
 	segs, size, err := layout(a.entries, crcs)
 	if err != nil {
@@ -260,10 +266,43 @@ func (a *archive) finish() error {
 		}
 	}
 	for i, s := range segs {
-		if !s.data {
+		switch {
+		case s.data:
+		case a.segs[i].hdr == nil:
 			a.segs[i].hdr = s.hdr
+		case !bytes.Equal(a.segs[i].hdr, s.hdr):
+			return fmt.Errorf("archive header at %d differs from the one sent", s.off)
 		}
 	}
+	return nil
+}
+
+// entryCRC combines the CRCs of entry i's pieces.
+func (a *archive) entryCRC(i int) uint32 {
+	var crc uint32
+	for j := a.first[i]; j < a.first[i+1]; j++ {
+		crc = crc32Combine(crc, a.pieces[j].crc, a.pieces[j].n)
+	}
+	return crc
+}
+
+// fillLocal fills in entry i's local header once all its pieces' CRCs are
+// known, ahead of the rest of the archive.
+func (a *archive) fillLocal(i int) error {
+	e := a.entries[i]
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	if _, err := createRaw(zw, header(e, a.entryCRC(i))); err != nil {
+		return fmt.Errorf("add %s: %w", e.Name, err)
+	}
+	if err := zw.Flush(); err != nil {
+		return err
+	}
+	s := &a.segs[a.hdrSeg[i]]
+	if int64(buf.Len()) != s.n {
+		return fmt.Errorf("add %s: local header of %d bytes, laid out as %d", e.Name, buf.Len(), s.n)
+	}
+	s.hdr = buf.Bytes()
 	return nil
 }
 

@@ -183,9 +183,10 @@ func uploadZIP(ctx context.Context, sasURL string, files []File, opts *Options) 
 // blocks from Concurrency workers and one Put Block List. The workers take
 // the blocks in order: one of entry data alone is sent at once (its data
 // is read only then, and its entry's CRC takes the CRC of what was sent);
-// one that holds header bytes is only read for the CRC of its data. Once
-// every entry's CRC is known the headers are filled in and those blocks
-// are sent, their data checked against that first read. A change of size
+// one that holds header bytes is only read for the CRC of its data. It is
+// sent, its data checked against that read, as soon as the headers it
+// holds are known: a local header once its entry's CRC is, the central
+// directory once all are. A change of size
 // or modification time of any file since stat fails the upload before the
 // block list is committed.
 func upload(parent context.Context, client *blockblob.Client, a *archive, o *Options) (*Result, error) {
@@ -228,56 +229,6 @@ func upload(parent context.Context, client *blockblob.Client, a *archive, o *Opt
 			ids[k] = blockID(prefix, uint32(k))
 		}
 	}
-	stage := func(k int64, b *blockBody) error {
-		_, err := client.StageBlock(ctx, ids[k], b, nil)
-		return err
-	}
-
-	// Data blocks now; the rest only read for their CRCs.
-	var held []int64
-	var next atomic.Int64
-	var workers sync.WaitGroup
-	for range min(int64(o.Concurrency), nblocks) {
-		workers.Go(func() {
-			buf := make([]byte, 256<<10)
-			for {
-				k := next.Add(1) - 1
-				if k >= nblocks || ctx.Err() != nil {
-					return
-				}
-				if a.hasHdr[k] {
-					if err := a.preread(k, buf); err != nil {
-						a.fail(err)
-						return
-					}
-					continue
-				}
-				b := a.block(k)
-				if err := stage(k, b); err != nil {
-					failUpload(err)
-					return
-				}
-				if err := b.sums(); err != nil {
-					a.fail(err)
-					return
-				}
-				a.sent(b)
-				progress(b.n)
-			}
-		})
-	}
-	workers.Wait()
-	if ctx.Err() == nil {
-		if err := a.finish(); err != nil {
-			a.fail(err)
-		}
-	}
-	for k := range nblocks {
-		if a.hasHdr[k] {
-			held = append(held, k)
-		}
-	}
-
 	var sum hash.Hash
 	hashAll := func() {
 		// A second read, in order, checked against the CRCs of what was
@@ -303,8 +254,16 @@ func upload(parent context.Context, client *blockblob.Client, a *archive, o *Opt
 	headers := &blob.HTTPHeaders{BlobContentType: ptr("application/zip")}
 	if ids == nil {
 		// Put Blob: one request, as the SDK's UploadStream made for a
-		// stream shorter than a block. It commits at once, so every check
-		// comes first.
+		// stream shorter than a block. It commits at once, so the data is
+		// read for its CRCs and every check comes first.
+		if err := a.preread(0, make([]byte, 256<<10)); err != nil {
+			a.fail(err)
+		}
+		if ctx.Err() == nil {
+			if err := a.finish(); err != nil {
+				a.fail(err)
+			}
+		}
 		if o.SHA256 && ctx.Err() == nil {
 			hashAll()
 		}
@@ -324,30 +283,95 @@ func upload(parent context.Context, client *blockblob.Client, a *archive, o *Opt
 			}
 		}
 	} else {
-		var next atomic.Int64
+		sched, err := newSchedule(a)
+		if err != nil {
+			return nil, err
+		}
+		// sendHeld sends a block that holds header bytes, now known.
+		sendHeld := func(k int64) bool {
+			b := a.block(k)
+			if _, err := client.StageBlock(ctx, ids[k], b, nil); err != nil {
+				failUpload(err)
+				return false
+			}
+			if err := b.verify(); err != nil {
+				a.fail(err)
+				return false
+			}
+			sched.sentHeld.Add(1)
+			progress(b.n)
+			return true
+		}
+		// next takes block k in archive order: entry data alone is sent
+		// now; a block with header bytes is only read for its CRCs.
+		next := func(k int64, buf []byte) bool {
+			lo, hi := a.piecesIn(k)
+			if a.hasHdr[k] {
+				if err := a.preread(k, buf); err != nil {
+					a.fail(err)
+					return false
+				}
+			} else {
+				b := a.block(k)
+				if _, err := client.StageBlock(ctx, ids[k], b, nil); err != nil {
+					failUpload(err)
+					return false
+				}
+				if err := b.sums(); err != nil {
+					a.fail(err)
+					return false
+				}
+				a.sent(b)
+				progress(b.n)
+			}
+			if err := sched.crcsKnown(lo, hi); err != nil {
+				a.fail(err)
+				return false
+			}
+			if a.hasHdr[k] {
+				sched.done(k)
+			}
+			return true
+		}
+		var n atomic.Int64
 		var workers sync.WaitGroup
-		for range min(o.Concurrency, len(held)) {
+		for range min(int64(o.Concurrency), nblocks) {
 			workers.Go(func() {
-				for {
-					j := next.Add(1) - 1
-					if j >= int64(len(held)) || ctx.Err() != nil {
+				buf := make([]byte, 256<<10)
+				for ctx.Err() == nil {
+					// A block with headers that has become ready goes
+					// first: it is the one holding the others' place.
+					select {
+					case k, ok := <-sched.ready:
+						if ok {
+							if !sendHeld(k) {
+								return
+							}
+							continue
+						}
+					default:
+					}
+					if k := n.Add(1) - 1; k < nblocks {
+						if !next(k, buf) {
+							return
+						}
+						continue
+					}
+					select {
+					case k, ok := <-sched.ready:
+						if !ok || !sendHeld(k) {
+							return
+						}
+					case <-ctx.Done():
 						return
 					}
-					k := held[j]
-					b := a.block(k)
-					if err := stage(k, b); err != nil {
-						failUpload(err)
-						return
-					}
-					if err := b.verify(); err != nil {
-						a.fail(err)
-						return
-					}
-					progress(b.n)
 				}
 			})
 		}
 		workers.Wait()
+		if ctx.Err() == nil && sched.sentHeld.Load() != sched.held {
+			a.fail(fmt.Errorf("%d of %d blocks with headers sent", sched.sentHeld.Load(), sched.held))
+		}
 		if o.SHA256 && ctx.Err() == nil {
 			hashAll()
 		}
@@ -408,3 +432,117 @@ func EscapePlus(sasURL string) string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// schedule tracks what the blocks holding header bytes wait for: the CRC
+// read of their own data, and each header they hold (a local header once
+// its entry's pieces all have CRCs, the central directory once every
+// entry's do). ready receives each such block once, when it may be sent.
+type schedule struct {
+	a        *archive
+	pending  []atomic.Int64 // per entry: pieces without a CRC yet
+	deps     []atomic.Int32 // per block: what a held block still waits for
+	left     atomic.Int64   // entries without a CRC yet
+	ready    chan int64
+	held     int64
+	pushed   atomic.Int64
+	sentHeld atomic.Int64
+}
+
+func newSchedule(a *archive) (*schedule, error) {
+	s := &schedule{
+		a:       a,
+		pending: make([]atomic.Int64, len(a.entries)),
+		deps:    make([]atomic.Int32, a.numBlocks()),
+	}
+	for k, h := range a.hasHdr {
+		if h {
+			s.held++
+			s.deps[k].Add(1) // its own CRC read
+		}
+	}
+	for _, j := range a.hdrSeg {
+		for k := range s.blocksOf(j) {
+			s.deps[k].Add(1)
+		}
+	}
+	s.ready = make(chan int64, s.held)
+	s.left.Store(int64(len(a.entries)))
+	for i := range a.entries {
+		s.pending[i].Store(int64(a.first[i+1] - a.first[i]))
+	}
+	// Entries without data have their CRC (zero) already; with no
+	// entries, so has the central directory.
+	if len(a.entries) == 0 {
+		if err := s.allKnown(); err != nil {
+			return nil, err
+		}
+	}
+	for i := range a.entries {
+		if a.first[i+1] == a.first[i] {
+			if err := s.entryKnown(i); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return s, nil
+}
+
+// blocksOf yields the blocks that segment j falls in.
+func (s *schedule) blocksOf(j int) func(yield func(int64) bool) {
+	seg := s.a.segs[j]
+	return func(yield func(int64) bool) {
+		for k := seg.off / s.a.blockSize; k <= (seg.off+seg.n-1)/s.a.blockSize; k++ {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// crcsKnown records that pieces lo to hi-1 have their CRCs.
+func (s *schedule) crcsKnown(lo, hi int) error {
+	for j := lo; j < hi; j++ {
+		i := s.a.pieces[j].idx
+		if s.pending[i].Add(-1) == 0 {
+			if err := s.entryKnown(i); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *schedule) entryKnown(i int) error {
+	if err := s.a.fillLocal(i); err != nil {
+		return err
+	}
+	s.segKnown(s.a.hdrSeg[i])
+	if s.left.Add(-1) == 0 {
+		return s.allKnown()
+	}
+	return nil
+}
+
+func (s *schedule) allKnown() error {
+	if err := s.a.finish(); err != nil {
+		return err
+	}
+	s.segKnown(s.a.hdrSeg[len(s.a.entries)])
+	return nil
+}
+
+func (s *schedule) segKnown(j int) {
+	for k := range s.blocksOf(j) {
+		s.done(k)
+	}
+}
+
+// done counts one thing held block k waited for; the last makes it ready.
+func (s *schedule) done(k int64) {
+	if s.deps[k].Add(-1) == 0 {
+		s.ready <- k
+		if s.pushed.Add(1) == s.held {
+			close(s.ready)
+		}
+	}
+}
