@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/storeflight/storeflight/internal/ci/citest"
 	"github.com/storeflight/storeflight/internal/clock"
 	"github.com/storeflight/storeflight/internal/config"
 	"github.com/storeflight/storeflight/internal/msix"
@@ -289,21 +290,5 @@ func flightSeed(rollout *storefake.SeedRollout, pending *storefake.SeedSubmissio
 // golden compares got with testdata/name, or rewrites it with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("summary differs from %s (run with -update to accept):\n--- want\n%s\n--- got\n%s", path, want, got)
-	}
+	citest.GoldenSummary(t, name, got, *update)
 }

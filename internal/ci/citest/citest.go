@@ -5,7 +5,10 @@ package citest
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
+	"testing"
 )
 
 // ParseGitHubFile reads a GitHub file-command file ($GITHUB_OUTPUT and the
@@ -62,4 +65,27 @@ func ParseGitHubFile(content string) (values map[string]string, dup []string, er
 		values[key] = val
 	}
 	return values, dup, nil
+}
+
+// GoldenSummary compares a job summary with testdata/name, or, when update
+// is set (the tests' -update flag), rewrites that file with it.
+func GoldenSummary(t testing.TB, name, got string, update bool) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("summary differs from %s (run with -update to accept):\n--- want\n%s\n--- got\n%s", path, want, got)
+	}
 }
