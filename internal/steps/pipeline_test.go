@@ -65,7 +65,7 @@ func TestNewSubmissionThroughFinalize(t *testing.T) {
 		}
 	}
 	// The SAS signature was masked and never logged.
-	sas, _ := url.Parse(s.Submission.FileUploadURL)
+	sas, _ := url.Parse(s.sub.uploadURL())
 	sig := sas.Query().Get("sig")
 	if sig == "" || !slices.Contains(e.rep.masks, sig) {
 		t.Errorf("signature %q not masked (masks %q)", sig, e.rep.masks)
@@ -927,17 +927,17 @@ func TestUploadFailureKeepsSASSecret(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), "upload: ") {
 		t.Fatalf("error %v, want an upload failure", err)
 	}
-	u, perr := url.Parse(s.Submission.FileUploadURL)
+	u, perr := url.Parse(s.sub.uploadURL())
 	sig := u.Query().Get("sig")
 	if perr != nil || sig == "" {
-		t.Fatalf("no signature in %q", s.Submission.FileUploadURL)
+		t.Fatalf("no signature in %q", s.sub.uploadURL())
 	}
 	for where, text := range map[string]string{"error": err.Error(), "log": e.rep.text(), "summary": s.SummaryMarkdown(), "outputs": s.Outputs()["result"]} {
 		if strings.Contains(text, sig) {
 			t.Errorf("the SAS signature appears in the %s", where)
 		}
 	}
-	if !slices.Contains(e.rep.masks, sig) || !slices.Contains(e.rep.masks, s.Submission.FileUploadURL) {
+	if !slices.Contains(e.rep.masks, sig) || !slices.Contains(e.rep.masks, s.sub.uploadURL()) {
 		t.Errorf("signature and URL not masked: %q", e.rep.masks)
 	}
 	if n := e.calls("POST", "/commit"); n != 0 {
@@ -961,7 +961,7 @@ func TestPollBackoff(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := &State{cfg: baseConfig(), rand: func() float64 { return tt.r }}
+			s := &State{stepDeps: stepDeps{cfg: baseConfig(), rand: func() float64 { return tt.r }}}
 			if got := s.grow(tt.in); got.Round(time.Second) != tt.grow {
 				t.Errorf("grow(%s) = %s, want %s", tt.in, got, tt.grow)
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/storeflight/storeflight/internal/config"
@@ -39,11 +38,12 @@ func (resolveStep) Run(ctx context.Context, s *State) error {
 	if err != nil {
 		return err
 	}
+	fo := newFlightOwner(s.store, s.ApplicationID, flight)
+	s.owner = fo
 	s.FlightID = flight.FlightID
 	s.FlightName = flight.FriendlyName
-	pending := refID(flight.PendingFlightSubmission)
-	published := refID(flight.LastPublishedFlightSubmission)
-	s.rep.Infof("flight %s: pending submission %s, last published %s", s.flightLabel(), orNone(pending), orNone(published))
+	pending, published := fo.pending, fo.lastPublished
+	s.rep.Infof("flight %s: pending submission %s, last published %s", fo.label(), orNone(pending), orNone(published))
 
 	if cfg.WantsUpdate() {
 		readLocalVersions(s)
@@ -55,14 +55,14 @@ func (resolveStep) Run(ctx context.Context, s *State) error {
 		return resolveForUpdate(ctx, s, pending, published)
 	default:
 		if published == "" {
-			return fmt.Errorf("flight %s has no published submission: there is no rollout to steer (name submission-id, or give an update such as packages)", s.flightLabel())
+			return fmt.Errorf("flight %s has no published submission: there is no rollout to steer (name submission-id, or give an update such as packages)", fo.label())
 		}
-		sub, err := s.store.GetFlightSubmission(ctx, s.ApplicationID, s.FlightID, published)
+		sub, err := s.owner.get(ctx, published)
 		if err != nil {
 			return err
 		}
-		s.setFlightSubmission(sub)
-		s.rep.Infof("acting on the flight's last published submission %s (status %s)", sub.ID, sub.Status)
+		s.setSubmission(sub)
+		s.rep.Infof("acting on the flight's last published submission %s (status %s)", sub.id(), sub.status())
 		return readRolloutBefore(ctx, s)
 	}
 }
@@ -98,66 +98,67 @@ func findFlight(ctx context.Context, s *State) (*storeapi.Flight, error) {
 // app's own submission.
 func resolveApp(ctx context.Context, s *State) error {
 	if s.cfg.WantsUpdate() {
-		return &config.InputError{Input: "flight-id", Problem: "updating an app's own submission (no flight-id or flight-name) is not supported in this release: the app submission carries listings and pricing that a round trip can break; name a flight, or use only the rollout inputs"}
+		return errAppUpdate
 	}
+	ao := &appOwner{store: s.store, appID: s.ApplicationID}
+	s.owner = ao
+	s.AppSubmission = true
 	id := s.cfg.SubmissionID
 	if id == "" {
-		app, err := s.store.GetApplication(ctx, s.ApplicationID)
-		if err != nil {
+		var err error
+		if id, err = ao.lastPublishedID(ctx); err != nil {
 			return err
 		}
-		id = refID(app.LastPublishedApplicationSubmission)
 		if id == "" {
 			return fmt.Errorf("app %s has no published submission: there is no rollout to steer", s.ApplicationID)
 		}
 	}
-	s.AppSubmission = true
-	sub, err := s.store.GetAppSubmission(ctx, s.ApplicationID, id)
+	sub, err := s.owner.get(ctx, id)
 	if err != nil {
 		return err
 	}
-	s.setAppSubmission(sub)
-	s.rep.Infof("acting on app submission %s of %s (status %s)", sub.ID, s.ApplicationID, sub.Status)
+	s.setSubmission(sub)
+	s.rep.Infof("acting on app submission %s of %s (status %s)", sub.id(), s.ApplicationID, sub.status())
 	return readRolloutBefore(ctx, s)
 }
 
 // resolveNamed handles submission-id on a flight.
 func resolveNamed(ctx context.Context, s *State, pending, published string) error {
-	sub, err := s.store.GetFlightSubmission(ctx, s.ApplicationID, s.FlightID, s.cfg.SubmissionID)
+	sub, err := s.owner.get(ctx, s.cfg.SubmissionID)
 	if err != nil {
 		return err
 	}
-	s.setFlightSubmission(sub)
-	s.rep.Infof("acting on submission %s (status %s), as submission-id asks", sub.ID, sub.Status)
-	if s.cfg.WantsUpdate() && sub.Status != storeapi.StatusPendingCommit {
-		ours := (sub.ID == pending || sub.ID == published) && s.isOwnEarlierRun(sub)
+	s.setSubmission(sub)
+	s.rep.Infof("acting on submission %s (status %s), as submission-id asks", sub.id(), sub.status())
+	if s.cfg.WantsUpdate() && sub.status() != storeapi.StatusPendingCommit {
+		ours := (sub.id() == pending || sub.id() == published) && s.isOwnEarlierRun(sub)
 		if !ours {
-			return fmt.Errorf("submission %s is %s: only a PendingCommit submission can be updated; drop the update inputs to act on its rollout, or leave out submission-id to create a new submission", sub.ID, sub.Status)
+			return fmt.Errorf("submission %s is %s: only a PendingCommit submission can be updated; drop the update inputs to act on its rollout, or leave out submission-id to create a new submission", sub.id(), sub.status())
 		}
 		s.Continued = true
-		s.rep.Infof("submission %s already holds this run's packages: continuing an earlier run", sub.ID)
+		s.rep.Infof("submission %s already holds this run's packages: continuing an earlier run", sub.id())
 	}
 	return readRolloutBefore(ctx, s)
 }
 
 func resolveForUpdate(ctx context.Context, s *State, pending, published string) error {
 	cfg := s.cfg
-	var pendingSub, publishedSub *storeapi.FlightSubmission
+	var pendingSub, publishedSub submission
 	if pending != "" {
-		sub, err := s.store.GetFlightSubmission(ctx, s.ApplicationID, s.FlightID, pending)
+		sub, err := s.owner.get(ctx, pending)
 		if err != nil {
 			return err
 		}
 		pendingSub = sub
 		if s.isOwnEarlierRun(sub) {
-			if !failureStatuses[sub.Status] || cfg.PendingSubmission != config.PendingReplace {
+			if !failureStatuses[sub.status()] || cfg.PendingSubmission != config.PendingReplace {
 				return s.continueWith(ctx, sub, "pending")
 			}
-			s.rep.Infof("pending submission %s holds this run's packages but ended %s: replacing it, as pending-submission: replace asks", sub.ID, sub.Status)
+			s.rep.Infof("pending submission %s holds this run's packages but ended %s: replacing it, as pending-submission: replace asks", sub.id(), sub.status())
 		}
 	}
 	if published != "" {
-		sub, err := s.store.GetFlightSubmission(ctx, s.ApplicationID, s.FlightID, published)
+		sub, err := s.owner.get(ctx, published)
 		if err != nil {
 			return err
 		}
@@ -168,38 +169,49 @@ func resolveForUpdate(ctx context.Context, s *State, pending, published string) 
 	}
 
 	if pendingSub != nil {
-		switch cfg.PendingSubmission {
-		case config.PendingReuse:
-			if pendingSub.Status != storeapi.StatusPendingCommit {
-				return fmt.Errorf("flight %s has pending submission %s in status %s; pending-submission: reuse updates only a PendingCommit submission: wait for it to finish, or delete it in Partner Center", s.flightLabel(), pendingSub.ID, pendingSub.Status)
-			}
-			s.setFlightSubmission(pendingSub)
-			s.rep.Infof("reusing pending submission %s (pending-submission: reuse)", pendingSub.ID)
-			s.RolloutBefore = rolloutCopy(s.deliveryRollout())
-			return nil
-		case config.PendingReplace:
-			if s.dryRun() {
-				s.plan("delete pending submission %s (status %s), as pending-submission: replace asks", pendingSub.ID, pendingSub.Status)
-			} else {
-				err := s.store.DeleteFlightSubmission(ctx, s.ApplicationID, s.FlightID, pendingSub.ID)
-				if err != nil && !errors.Is(err, storeapi.ErrNotFound) {
-					return fmt.Errorf("delete pending submission %s: %w", pendingSub.ID, err)
-				}
-				s.rep.Infof("deleted pending submission %s (status %s), as pending-submission: replace asks", pendingSub.ID, pendingSub.Status)
-			}
-			s.Deleted = pendingSub.ID
-		default:
-			return fmt.Errorf("flight %s already has pending submission %s (status %s), which does not hold this run's packages; "+
-				"to proceed, set pending-submission: reuse to update it (while it is PendingCommit), pending-submission: replace to delete it and create a new one, or delete it in Partner Center",
-				s.flightLabel(), pendingSub.ID, pendingSub.Status)
+		if reused, err := applyPendingPolicy(ctx, s, pendingSub); err != nil || reused {
+			return err
 		}
 	}
 	if publishedSub != nil {
-		if err := handlePreviousRollout(ctx, s, publishedSub.ID); err != nil {
+		if err := handlePreviousRollout(ctx, s, publishedSub.id()); err != nil {
 			return err
 		}
 	}
 	return createSubmission(ctx, s, publishedSub)
+}
+
+// applyPendingPolicy applies pending-submission to someone else's pending
+// submission: reuse makes it the target (reused is true), replace deletes
+// it so that a new one is created, fail stops the run.
+func applyPendingPolicy(ctx context.Context, s *State, pendingSub submission) (reused bool, err error) {
+	switch s.cfg.PendingSubmission {
+	case config.PendingReuse:
+		if pendingSub.status() != storeapi.StatusPendingCommit {
+			return false, fmt.Errorf("flight %s has pending submission %s in status %s; pending-submission: reuse updates only a PendingCommit submission: wait for it to finish, or delete it in Partner Center", s.owner.label(), pendingSub.id(), pendingSub.status())
+		}
+		s.setSubmission(pendingSub)
+		s.rep.Infof("reusing pending submission %s (pending-submission: reuse)", pendingSub.id())
+		r := pendingSub.deliveryRollout()
+		s.Rollout.start(&r, false)
+		return true, nil
+	case config.PendingReplace:
+		if s.dryRun() {
+			s.plan("delete pending submission %s (status %s), as pending-submission: replace asks", pendingSub.id(), pendingSub.status())
+		} else {
+			err := s.owner.remove(ctx, pendingSub.id())
+			if err != nil && !errors.Is(err, storeapi.ErrNotFound) {
+				return false, fmt.Errorf("delete pending submission %s: %w", pendingSub.id(), err)
+			}
+			s.rep.Infof("deleted pending submission %s (status %s), as pending-submission: replace asks", pendingSub.id(), pendingSub.status())
+		}
+		s.Deleted = pendingSub.id()
+		return false, nil
+	default:
+		return false, fmt.Errorf("flight %s already has pending submission %s (status %s), which does not hold this run's packages; "+
+			"to proceed, set pending-submission: reuse to update it (while it is PendingCommit), pending-submission: replace to delete it and create a new one, or delete it in Partner Center",
+			s.owner.label(), pendingSub.id(), pendingSub.status())
+	}
 }
 
 // continueWith takes up a submission left by an earlier run.
@@ -207,12 +219,12 @@ func resolveForUpdate(ctx context.Context, s *State, pending, published string) 
 // An earlier run that ended in a failure status is reported as failed
 // again, with a hint: continuing it cannot succeed, and only a new version
 // (or pending-submission: replace) starts over.
-func (s *State) continueWith(ctx context.Context, sub *storeapi.FlightSubmission, which string) error {
-	s.setFlightSubmission(sub)
+func (s *State) continueWith(ctx context.Context, sub submission, which string) error {
+	s.setSubmission(sub)
 	s.Continued = true
-	s.rep.Infof("the flight's %s submission %s (status %s) already holds this run's packages: continuing that earlier run instead of starting another", which, sub.ID, sub.Status)
-	if failureStatuses[sub.Status] {
-		s.rep.Infof("submission %s, this run's earlier attempt, ended %s; to start over with the same packages set pending-submission: replace, or delete it in Partner Center", sub.ID, sub.Status)
+	s.rep.Infof("the flight's %s submission %s (status %s) already holds this run's packages: continuing that earlier run instead of starting another", which, sub.id(), sub.status())
+	if failureStatuses[sub.status()] {
+		s.rep.Infof("submission %s, this run's earlier attempt, ended %s; to start over with the same packages set pending-submission: replace, or delete it in Partner Center", sub.id(), sub.status())
 		return s.failed(false)
 	}
 	return readRolloutBefore(ctx, s)
@@ -222,7 +234,7 @@ func (s *State) continueWith(ctx context.Context, sub *storeapi.FlightSubmission
 // submission before a new one is created: the Store refuses a new
 // submission while a rollout is in progress.
 func handlePreviousRollout(ctx context.Context, s *State, publishedID string) error {
-	key := storeapi.SubmissionKey{ApplicationID: s.ApplicationID, FlightID: s.FlightID, SubmissionID: publishedID}
+	key := s.owner.key(publishedID)
 	r, err := s.store.GetPackageRollout(ctx, key)
 	if err != nil {
 		return fmt.Errorf("read rollout of last published submission %s: %w", publishedID, err)
@@ -231,86 +243,70 @@ func handlePreviousRollout(ctx context.Context, s *State, publishedID string) er
 		return nil
 	}
 	pct := formatPct(r.PackageRolloutPercentage)
+	var change rolloutChange
+	var call func(context.Context, storeapi.SubmissionKey) (*storeapi.PackageRollout, error)
 	switch s.cfg.PreviousRollout {
-	case config.PreviousFinalize, config.PreviousHalt:
-		verb := "finalize"
-		if s.cfg.PreviousRollout == config.PreviousHalt {
-			verb = "halt"
-		}
-		s.PreviousRolloutID = publishedID
-		if s.dryRun() {
-			s.plan("%s the rollout of last published submission %s (at %s%%), as previous-rollout: %s asks", verb, publishedID, pct, verb)
-			s.PreviousRollout = verb
-			return nil
-		}
-		var want storeapi.RolloutStatus
-		var call func() (*storeapi.PackageRollout, error)
-		if verb == "halt" {
-			want, call = storeapi.RolloutStopped, func() (*storeapi.PackageRollout, error) { return s.store.HaltPackageRollout(ctx, key) }
-		} else {
-			want, call = storeapi.RolloutComplete, func() (*storeapi.PackageRollout, error) { return s.store.FinalizePackageRollout(ctx, key) }
-		}
-		what := fmt.Sprintf("%s the rollout of last published submission %s", verb, publishedID)
-		if _, err := rolloutCall(ctx, s, key, what, want, -1, call); err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		if verb == "halt" {
-			s.PreviousRollout = "halted"
-		} else {
-			s.PreviousRollout = "finalized"
-		}
-		s.notice("%s the rollout of last published submission %s (it was at %s%%) before creating a new submission, as previous-rollout: %s asks", s.PreviousRollout, publishedID, pct, verb)
-		return nil
+	case config.PreviousFinalize:
+		change, call = finalizeChange, s.store.FinalizePackageRollout
+	case config.PreviousHalt:
+		change, call = haltChange, s.store.HaltPackageRollout
 	default:
 		return fmt.Errorf("the flight's last published submission %s is still rolling out (%s%%): the Store creates no new submission until that rollout is finalized or halted; "+
 			"set previous-rollout: finalize (everyone gets its packages) or previous-rollout: halt (stop it), or do it in Partner Center or with a run of finalize-rollout or halt-rollout",
 			publishedID, pct)
 	}
+	verb := change.verb
+	s.PreviousRolloutID = publishedID
+	if s.dryRun() {
+		s.plan("%s the rollout of last published submission %s (at %s%%), as previous-rollout: %s asks", verb, publishedID, pct, verb)
+		s.PreviousRollout = verb
+		return nil
+	}
+	what := fmt.Sprintf("%s the rollout of last published submission %s", verb, publishedID)
+	if _, err := rolloutCall(ctx, s, key, what, change, -1, func() (*storeapi.PackageRollout, error) { return call(ctx, key) }); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	s.PreviousRollout = change.done
+	s.notice("%s the rollout of last published submission %s (it was at %s%%) before creating a new submission, as previous-rollout: %s asks", s.PreviousRollout, publishedID, pct, verb)
+	return nil
 }
 
 // createSubmission creates the flight's new pending submission, a clone of
 // the last published one. A create whose outcome is unknown is checked
 // against the flight before it is sent again, so that at most one is made.
-func createSubmission(ctx context.Context, s *State, published *storeapi.FlightSubmission) error {
+func createSubmission(ctx context.Context, s *State, published submission) error {
 	s.Created = true
 	if s.dryRun() {
 		if published != nil {
-			s.plan("create a new submission in flight %s (a copy of last published submission %s)", s.flightLabel(), published.ID)
-			c := *published
-			c.ID, c.Status = "", storeapi.StatusPendingCommit
-			c.FlightPackages = slices.Clone(published.FlightPackages)
-			s.Submission = &c
-			s.RolloutBefore = rolloutCopy(&c.PackageDeliveryOptions.PackageRollout)
+			s.plan("create a new submission in flight %s (a copy of last published submission %s)", s.owner.label(), published.id())
+			s.sub = published.plannedClone()
+			r := s.sub.deliveryRollout()
+			s.Rollout.start(&r, false)
 		} else {
-			s.plan("create a new submission in flight %s", s.flightLabel())
-			s.Submission = &storeapi.FlightSubmission{FlightID: s.FlightID, Status: storeapi.StatusPendingCommit}
+			s.plan("create a new submission in flight %s", s.owner.label())
+			s.sub = flightSubmission{&storeapi.FlightSubmission{FlightID: s.FlightID, Status: storeapi.StatusPendingCommit}}
 		}
 		return nil
 	}
-	sub, err := sendOnce(ctx, s, "create of a submission in flight "+s.flightLabel(), false,
-		func() (*storeapi.FlightSubmission, error) {
-			return s.store.CreateFlightSubmission(ctx, s.ApplicationID, s.FlightID)
-		},
-		func() (*storeapi.FlightSubmission, bool, error) {
-			flight, err := s.store.GetFlight(ctx, s.ApplicationID, s.FlightID)
-			if err != nil {
+	sub, err := changeAtMostOnce(ctx, s, "create of a submission in flight "+s.owner.label(), false,
+		func() (submission, error) { return s.owner.create(ctx) },
+		func() (submission, bool, error) {
+			id, err := s.owner.pendingID(ctx)
+			if err != nil || id == "" {
 				return nil, false, err
-			}
-			id := refID(flight.PendingFlightSubmission)
-			if id == "" {
-				return nil, false, nil
 			}
 			// The flight had no pending submission before the create (resolve
 			// checked), so this one is the create's.
-			sub, err := s.store.GetFlightSubmission(ctx, s.ApplicationID, s.FlightID, id)
+			sub, err := s.owner.get(ctx, id)
 			return sub, err == nil, err
 		})
 	if err != nil {
-		return fmt.Errorf("create submission in flight %s: %w", s.flightLabel(), err)
+		return fmt.Errorf("create submission in flight %s: %w", s.owner.label(), err)
 	}
-	s.setFlightSubmission(sub)
-	s.RolloutBefore = rolloutCopy(s.deliveryRollout())
-	s.rep.Infof("created submission %s in flight %s", sub.ID, s.flightLabel())
+	s.setSubmission(sub)
+	r := sub.deliveryRollout()
+	s.Rollout.start(&r, false)
+	s.rep.Infof("created submission %s in flight %s", sub.id(), s.owner.label())
 	return nil
 }
 
@@ -319,15 +315,15 @@ func createSubmission(ctx context.Context, s *State, published *storeapi.FlightS
 // submission's own packageDeliveryOptions.
 func readRolloutBefore(ctx context.Context, s *State) error {
 	if s.Status != storeapi.StatusPublished {
-		s.RolloutBefore = rolloutCopy(s.deliveryRollout())
+		r := s.sub.deliveryRollout()
+		s.Rollout.start(&r, false)
 		return nil
 	}
 	r, err := s.store.GetPackageRollout(ctx, s.key())
 	if err != nil {
 		return fmt.Errorf("read rollout of %s: %w", s.target(), err)
 	}
-	s.RolloutBefore = rolloutCopy(r)
-	s.rollout = r
+	s.Rollout.start(r, true)
 	return nil
 }
 
@@ -345,13 +341,13 @@ func readLocalVersions(s *State) {
 }
 
 // isOwnEarlierRun applies the re-run rule's package test to sub.
-func (s *State) isOwnEarlierRun(sub *storeapi.FlightSubmission) bool {
+func (s *State) isOwnEarlierRun(sub submission) bool {
 	if len(s.cfg.Packages) == 0 {
 		return false
 	}
 	for _, p := range s.cfg.Packages {
 		found := false
-		for _, e := range sub.FlightPackages {
+		for _, e := range sub.packages() {
 			if e.FileName != p.ZIPName || e.FileStatus == storeapi.FileStatusPendingDelete {
 				continue
 			}

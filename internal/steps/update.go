@@ -29,14 +29,16 @@ func (updateStep) Skip(s *State) string {
 }
 
 func (updateStep) Run(ctx context.Context, s *State) error {
-	if s.Submission == nil {
+	if s.sub == nil {
 		return fmt.Errorf("no flight submission to update")
 	}
-	if len(s.cfg.Packages) > 0 && s.Submission.FileUploadURL == "" && s.SubmissionID != "" {
+	if len(s.cfg.Packages) > 0 && s.sub.uploadURL() == "" && s.SubmissionID != "" {
 		return errNoUploadURL(s)
 	}
-	next := *s.Submission
-	changes := applyUpdate(s.cfg, &next)
+	next, changes, err := s.sub.withUpdate(s.cfg)
+	if err != nil {
+		return err
+	}
 	s.Updated = changes
 	if len(changes) == 0 {
 		s.rep.Infof("no field of %s changes (update: true sends it back as it is)", s.target())
@@ -49,15 +51,16 @@ func (updateStep) Run(ctx context.Context, s *State) error {
 		for _, c := range changes {
 			s.Plan = append(s.Plan, fmt.Sprintf("  %s: %s → %s", c.Field, c.Before, c.After))
 		}
-		s.Submission = &next
+		s.sub = next
 		return nil
 	}
-	got, err := s.store.UpdateFlightSubmission(ctx, s.ApplicationID, s.FlightID, &next)
+	got, err := s.owner.update(ctx, next)
 	if err != nil {
 		return fmt.Errorf("update %s: %w", s.target(), err)
 	}
-	s.setFlightSubmission(got)
-	s.RolloutAfter = rolloutCopy(&got.PackageDeliveryOptions.PackageRollout)
+	s.setSubmission(got)
+	r := got.deliveryRollout()
+	s.Rollout.record(&r, false)
 	s.rep.Infof("updated %s (%d field(s))", s.target(), len(changes))
 	return nil
 }

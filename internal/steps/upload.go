@@ -26,7 +26,7 @@ func (uploadStep) Skip(s *State) string {
 	switch {
 	case len(s.cfg.Packages) == 0:
 		return "no packages given"
-	case s.Submission != nil && s.Status != storeapi.StatusPendingCommit && s.Status != "":
+	case s.sub != nil && s.Status != storeapi.StatusPendingCommit && s.Status != "":
 		return fmt.Sprintf("%s is %s: its packages were uploaded and committed by an earlier run", s.target(), s.Status)
 	}
 	return ""
@@ -52,18 +52,18 @@ func (uploadStep) Run(ctx context.Context, s *State) error {
 		}
 		return nil
 	}
-	sas := s.fileUploadURL()
+	sas := s.sub.uploadURL()
 	if sas == "" {
 		return errNoUploadURL(s)
 	}
 	maskSAS(s, sas)
 
 	opts := upload.Options{}
-	if s.deps.UploadOptions != nil {
-		opts = *s.deps.UploadOptions
+	if s.upload.options != nil {
+		opts = *s.upload.options
 	}
-	if s.deps.UploadTransport != nil {
-		opts.Transport = s.deps.UploadTransport
+	if s.upload.transport != nil {
+		opts.Transport = s.upload.transport
 	}
 	start := s.clock.Now()
 	var mu sync.Mutex
