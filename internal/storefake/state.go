@@ -92,19 +92,22 @@ type submission struct {
 	details             statusDetails
 	packages            []*pkg
 	rollout             rollout
-	mandatory           bool
-	mandatoryDate       string
-	deliveryExtra       map[string]json.RawMessage
-	mode, date, notes   string
-	extra               map[string]json.RawMessage
-	uploadURL           string
-	blobName            string
-	portal              bool // created in Partner Center: the API may not change it
-	commits             int
-	failure             *Failure
-	releasedAt          time.Time
-	uploadedFiles       []string
-	history             []StatusChange
+	// noRolloutObject: packageDeliveryOptions has no packageRollout (a
+	// clone made with Options.CloneWithoutRollout, until a PUT sends one).
+	noRolloutObject   bool
+	mandatory         bool
+	mandatoryDate     string
+	deliveryExtra     map[string]json.RawMessage
+	mode, date, notes string
+	extra             map[string]json.RawMessage
+	uploadURL         string
+	blobName          string
+	portal            bool // created in Partner Center: the API may not change it
+	commits           int
+	failure           *Failure
+	releasedAt        time.Time
+	uploadedFiles     []string
+	history           []StatusChange
 }
 
 // StatusChange is one entry of a submission's status history.
