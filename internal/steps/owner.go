@@ -14,11 +14,19 @@ import (
 // place that knows which; the steps reach the Store's submission resources
 // only through it.
 type owner interface {
-	// label names the flight or app in log lines.
+	// label names the flight or app in log lines; name says which it is
+	// too ("flight ..." or "app ...").
 	label() string
+	name() string
 	// submissionLabel names one of its submissions ("(new)" for none yet).
 	submissionLabel(id string) string
 	key(submissionID string) storeapi.SubmissionKey
+	// empty is a submission of its kind with nothing in it: what a create
+	// starts from when there is no published submission to clone.
+	empty() submission
+	// refs are its pending and last published submissions as read when
+	// the run found it ("" for none).
+	refs() (pending, lastPublished string)
 	// pendingID reads which submission is pending now ("" for none).
 	pendingID(ctx context.Context) (string, error)
 	get(ctx context.Context, id string) (submission, error)
@@ -39,34 +47,51 @@ type submission interface {
 	deliveryRollout() storeapi.PackageRollout
 	uploadURL() string
 	publishMode() string
+	// fieldValues are its values of the fields an update sets (see
+	// updateFields).
+	fieldValues() map[string]string
+	// ownContent is every field but those the server owns (see ownContent).
+	ownContent() (map[string]any, error)
 	// plannedClone is what a create would make of this (last published)
 	// submission, for a dry run.
 	plannedClone() submission
 	// withUpdate returns a copy changed as the inputs ask, and the changes.
-	withUpdate(cfg *config.Config) (submission, []FieldChange, error)
+	// clonedFrom is the last published submission a submission this run
+	// created was cloned from (an empty one when there was none), and nil
+	// for any other.
+	withUpdate(cfg *config.Config, clonedFrom submission) (submission, []FieldChange, error)
 }
 
 // flightOwner is a package flight.
 type flightOwner struct {
 	store                  *storeapi.Client
-	appID, flightID, name  string
+	appID, flightID        string
+	friendlyName           string
 	pending, lastPublished string // as read when the flight was found
 }
 
 func newFlightOwner(store *storeapi.Client, appID string, f *storeapi.Flight) *flightOwner {
-	return &flightOwner{store: store, appID: appID, flightID: f.FlightID, name: f.FriendlyName,
+	return &flightOwner{store: store, appID: appID, flightID: f.FlightID, friendlyName: f.FriendlyName,
 		pending: refID(f.PendingFlightSubmission), lastPublished: refID(f.LastPublishedFlightSubmission)}
 }
 
 func (t *flightOwner) label() string {
-	if t.name != "" {
-		return fmt.Sprintf("%q (%s)", t.name, t.flightID)
+	if t.friendlyName != "" {
+		return fmt.Sprintf("%q (%s)", t.friendlyName, t.flightID)
 	}
 	return t.flightID
 }
 
+func (t *flightOwner) name() string { return "flight " + t.label() }
+
 func (t *flightOwner) submissionLabel(id string) string {
 	return fmt.Sprintf("submission %s of flight %s", orNew(id), t.label())
+}
+
+func (t *flightOwner) refs() (string, string) { return t.pending, t.lastPublished }
+
+func (t *flightOwner) empty() submission {
+	return flightSubmission{&storeapi.FlightSubmission{FlightID: t.flightID, Status: storeapi.StatusPendingCommit}}
 }
 
 func (t *flightOwner) key(id string) storeapi.SubmissionKey {
@@ -133,24 +158,50 @@ func (s flightSubmission) plannedClone() submission {
 	return flightSubmission{&c}
 }
 
-func (s flightSubmission) withUpdate(cfg *config.Config) (submission, []FieldChange, error) {
+func (s flightSubmission) fieldValues() map[string]string {
+	return deliveryValues(s.PackageDeliveryOptions, s.TargetPublishMode, s.TargetPublishDate, s.NotesForCertification)
+}
+
+func (s flightSubmission) ownContent() (map[string]any, error) { return ownContent(s.FlightSubmission) }
+
+func (s flightSubmission) withUpdate(cfg *config.Config, clonedFrom submission) (submission, []FieldChange, error) {
 	next := *s.FlightSubmission
-	changes := applyUpdate(cfg, &next)
-	return flightSubmission{&next}, changes, nil
+	next.FlightPackages = slices.Clone(s.FlightPackages)
+	created := clonedFrom != nil
+	applyUpdate(cfg, &next, created)
+	before := submission(s)
+	if created {
+		before = clonedFrom
+	}
+	return flightSubmission{&next}, fieldChanges(cfg, created, "flightPackages", before, flightSubmission{&next}), nil
 }
 
 // appOwner is the app's own (retail) submissions. This release steers
 // their rollout only: updating them is refused at resolve, since an app
 // submission carries listings and pricing that a round trip can break.
 type appOwner struct {
-	store *storeapi.Client
-	appID string
+	store                  *storeapi.Client
+	appID                  string
+	pending, lastPublished string // as read when the app was read
+}
+
+func newAppOwner(store *storeapi.Client, appID string, a *storeapi.Application) *appOwner {
+	return &appOwner{store: store, appID: appID,
+		pending: refID(a.PendingApplicationSubmission), lastPublished: refID(a.LastPublishedApplicationSubmission)}
+}
+
+func (t *appOwner) refs() (string, string) { return t.pending, t.lastPublished }
+
+func (t *appOwner) empty() submission {
+	return appSubmission{&storeapi.AppSubmission{Status: storeapi.StatusPendingCommit}}
 }
 
 // errAppUpdate is the refusal of any change to an app submission's content.
 var errAppUpdate = &config.InputError{Input: "flight-id", Problem: "updating an app's own submission (no flight-id or flight-name) is not supported in this release: the app submission carries listings and pricing that a round trip can break; name a flight, or use only the rollout inputs"}
 
 func (t *appOwner) label() string { return t.appID }
+
+func (t *appOwner) name() string { return "app " + t.appID }
 
 func (t *appOwner) submissionLabel(id string) string {
 	return fmt.Sprintf("app submission %s of %s", orNew(id), t.appID)
@@ -166,15 +217,6 @@ func (t *appOwner) pendingID(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return refID(a.PendingApplicationSubmission), nil
-}
-
-// lastPublishedID reads the app's last published submission.
-func (t *appOwner) lastPublishedID(ctx context.Context) (string, error) {
-	a, err := t.store.GetApplication(ctx, t.appID)
-	if err != nil {
-		return "", err
-	}
-	return refID(a.LastPublishedApplicationSubmission), nil
 }
 
 func (t *appOwner) get(ctx context.Context, id string) (submission, error) {
@@ -209,7 +251,13 @@ func (s appSubmission) plannedClone() submission {
 	return appSubmission{&c}
 }
 
-func (s appSubmission) withUpdate(*config.Config) (submission, []FieldChange, error) {
+func (s appSubmission) fieldValues() map[string]string {
+	return deliveryValues(s.PackageDeliveryOptions, s.TargetPublishMode, s.TargetPublishDate, "")
+}
+
+func (s appSubmission) ownContent() (map[string]any, error) { return ownContent(s.AppSubmission) }
+
+func (s appSubmission) withUpdate(*config.Config, submission) (submission, []FieldChange, error) {
 	return nil, nil, errAppUpdate
 }
 

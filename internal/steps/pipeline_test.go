@@ -108,6 +108,8 @@ func TestRolloutOnly(t *testing.T) {
 		wantPct    float64
 		wantNotice bool
 		wantLog    string
+		// wantWarning is in the one warning expected; "" for none.
+		wantWarning string
 	}{
 		{
 			name:       "raise",
@@ -132,11 +134,18 @@ func TestRolloutOnly(t *testing.T) {
 			wantLog: "is not finalized",
 		},
 		{
-			name:       "lower percentage refused",
+			name:       "lower percentage counts as applied, with a warning",
 			seed:       publishedWithRollout(25, ""),
 			set:        func(c *config.Config) { c.RolloutPercentage = ptr(10.0) },
-			wantErr:    "halt-rollout",
 			wantStatus: "PackageRolloutInProgress", wantPct: 25,
+			wantWarning: "already at 25%, above rollout-percentage 10%",
+		},
+		{
+			name:       "raise of a complete rollout counts as applied, with a warning",
+			seed:       publishedWithRollout(100, "PackageRolloutComplete"),
+			set:        func(c *config.Config) { c.RolloutPercentage = ptr(50.0) },
+			wantStatus: "PackageRolloutComplete", wantPct: 100,
+			wantWarning: "counts as applied",
 		},
 		{
 			name:       "halt",
@@ -174,7 +183,7 @@ func TestRolloutOnly(t *testing.T) {
 			name:       "raise a halted rollout refused",
 			seed:       publishedWithRollout(0, "PackageRolloutStopped"),
 			set:        func(c *config.Config) { c.RolloutPercentage = ptr(50.0) },
-			wantErr:    "halted",
+			wantErr:    "rollout-percentage cannot be applied: the rollout of submission " + publishedID + ` of flight "Beta" (` + flightID + ") is halted (PackageRolloutStopped)",
 			wantStatus: "PackageRolloutStopped", wantPct: 0,
 		},
 		{
@@ -215,6 +224,9 @@ func TestRolloutOnly(t *testing.T) {
 			}
 			if tt.wantLog != "" && !e.rep.contains(tt.wantLog) {
 				t.Errorf("log lacks %q:\n%s", tt.wantLog, e.rep.text())
+			}
+			if w := e.rep.of("warning"); tt.wantWarning == "" && len(w) != 0 || tt.wantWarning != "" && (len(w) != 1 || !strings.Contains(w[0].Msg, tt.wantWarning)) {
+				t.Errorf("warnings %+v, want one containing %q: %v", w, tt.wantWarning, tt.wantWarning != "")
 			}
 			if s.SubmissionID != publishedID {
 				t.Errorf("acted on %s, want %s", s.SubmissionID, publishedID)

@@ -20,8 +20,10 @@ func (rolloutStep) Skip(s *State) string {
 		return ""
 	case cfg.RolloutPercentage == nil:
 		return "neither rollout-percentage nor halt-rollout given"
-	case cfg.WantsUpdate():
+	case cfg.WantsUpdate() && s.updateRan:
 		return fmt.Sprintf("rollout-percentage %s%% went into the update of %s", formatPct(*cfg.RolloutPercentage), s.target())
+	case cfg.WantsUpdate() && s.Status != storeapi.StatusPublished:
+		return fmt.Sprintf("rollout-percentage %s%% is already set on %s by the earlier run that updated it", formatPct(*cfg.RolloutPercentage), s.target())
 	}
 	return ""
 }
@@ -72,7 +74,8 @@ func raise(ctx context.Context, s *State, r *storeapi.PackageRollout, pct float6
 		note100(s, pct)
 		return nil
 	case pct < cur:
-		return fmt.Errorf("rollout-percentage %s%% is lower than the current %s%% of %s: the API documents no decrease; use halt-rollout: true to stop the rollout instead", formatPct(pct), formatPct(cur), s.target())
+		s.rep.Warning("rollout", fmt.Sprintf("the rollout of %s is already at %s%%, above rollout-percentage %s%%: nothing to change (the API documents no decrease; halt-rollout: true stops a rollout)", s.target(), formatPct(cur), formatPct(pct)))
+		return nil
 	}
 	got, err := changeRollout(ctx, s, fmt.Sprintf("raise the rollout of %s from %s%% to %s%%", s.target(), formatPct(cur), formatPct(pct)),
 		raiseChange, pct, func(ctx context.Context, key storeapi.SubmissionKey) (*storeapi.PackageRollout, error) {

@@ -93,6 +93,7 @@ func Run(ctx context.Context, d Deps) (*State, error) {
 		if err := runStep(ctx, s, st); err != nil {
 			return s, err
 		}
+		checkInFlightPackages(ctx, s)
 	}
 	return s, nil
 }

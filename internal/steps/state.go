@@ -40,8 +40,11 @@ type Record struct {
 	// run, would create it).
 	Created bool
 	// Continued is true when the target is this pipeline's own earlier run
-	// with the same inputs (the re-run rule), so the update is not redone.
+	// with the same inputs (the re-run rule).
 	Continued bool
+	// TakenOver is true when the target is an untouched clone of the last
+	// published submission that this run took over.
+	TakenOver bool
 	// Deleted is the pending submission deleted by pending-submission: replace.
 	Deleted string
 	// PreviousRollout says what was done to the last published submission's
@@ -125,6 +128,16 @@ type stepDeps struct {
 	// resolve finds it (and in a dry run that plans a create with nothing
 	// to clone).
 	sub submission
+	// clonedFrom is, for a submission this run creates, the last published
+	// one it is a clone of (an empty one when there is none); nil otherwise.
+	clonedFrom submission
+	// updateRan is true once the update step has sent (or, in a dry run,
+	// planned) this run's update.
+	updateRan bool
+	// followUpBase is the last published submission a follow-up run
+	// compares the submission in flight with, once it is processed; nil
+	// when there is nothing (more) to check (see checkInFlightPackages).
+	followUpBase submission
 	// localVersions maps a package's ZIP name to its manifest version
 	// ("" when unreadable).
 	localVersions map[string]string

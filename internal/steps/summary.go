@@ -42,6 +42,8 @@ func (s *Record) SummaryMarkdown() string {
 		sub += " (created by this run)"
 	case s.Continued:
 		sub += " (continued from an earlier run)"
+	case s.TakenOver:
+		sub += " (taken over: an untouched copy of the last published submission)"
 	}
 	if s.SubmissionID != "" || s.Created {
 		kind := "Submission"

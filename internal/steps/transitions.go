@@ -37,10 +37,11 @@ func phaseOf(r *storeapi.PackageRollout) rolloutPhase {
 }
 
 // rolloutRule is what a rollout change does in one phase: send the call
-// (the zero rule), find it already in effect (no call, a notice), or refuse
-// it. Both texts take the target's name.
+// (the zero rule), find it already in effect (no call; a notice, or a
+// warning with warn), or refuse it. Both texts take the target's name.
 type rolloutRule struct {
 	already string
+	warn    bool
 	refuse  string
 }
 
@@ -62,10 +63,10 @@ var (
 	raiseChange = rolloutChange{
 		verb: "raise", done: "raised", storeVerb: "changes", leaves: storeapi.RolloutInProgress,
 		rules: map[rolloutPhase]rolloutRule{
-			phaseOff:        {refuse: "%s was published without gradual rollout: there is no rollout percentage to change (set rollout-percentage with an update to start one)"},
+			phaseOff:        {refuse: "rollout-percentage cannot be applied: %s was published without gradual rollout, so there is no rollout percentage to change (set rollout-percentage with an update to start one)"},
 			phaseInProgress: {},
-			phaseComplete:   {refuse: "the rollout of %s is already finalized (complete): its percentage can no longer change"},
-			phaseHalted:     {refuse: "the rollout of %s is halted: a halted rollout cannot be raised; publish a new submission instead"},
+			phaseComplete:   {already: "the rollout of %s is already finalized (complete): every user gets its packages, so rollout-percentage counts as applied", warn: true},
+			phaseHalted:     {refuse: "rollout-percentage cannot be applied: the rollout of %s is halted (PackageRolloutStopped), and a halted rollout cannot be raised; publish a new submission instead"},
 		},
 	}
 	haltChange = rolloutChange{
@@ -100,6 +101,10 @@ func (s *State) checkRolloutChange(change rolloutChange, r *storeapi.PackageRoll
 		return false, fmt.Errorf("the rollout of %s is %s, not in progress: the Store %s only a rollout in progress", s.target(), r.PackageRolloutStatus, change.storeVerb)
 	case rule.refuse != "":
 		return false, fmt.Errorf(rule.refuse, s.target())
+	case rule.already != "" && rule.warn:
+		s.rep.Warning("rollout", fmt.Sprintf(rule.already, s.target()))
+		s.inEffect(change)
+		return false, nil
 	case rule.already != "":
 		s.notice(rule.already, s.target())
 		s.inEffect(change)
