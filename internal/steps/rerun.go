@@ -128,23 +128,23 @@ func matchPackages(c submissionFacts, local []localPackage) (rerunVerdict, []str
 	verdict := ownSubmission
 	var why []string
 	for _, l := range local {
-		found, wait := false, false
+		found, wait := "", false
 		for _, e := range c.Packages {
 			if e.FileName != l.Name || e.FileStatus == storeapi.FileStatusPendingDelete {
 				continue
 			}
 			switch {
 			case e.FileStatus == storeapi.FileStatusPendingUpload && (c.Status == storeapi.StatusPendingCommit || failureStatuses[c.Status]):
-				found = true
+				found = "a new entry, matched by name"
 			case e.Version == "" && (c.Status == storeapi.StatusCommitStarted || c.Status == storeapi.StatusPreProcessing):
 				wait = true
 			case l.Version != "" && e.Version == l.Version:
-				found = true
+				found = "at version " + l.Version
 			}
 		}
 		switch {
-		case found:
-			why = append(why, fmt.Sprintf("%s: holds it%s", l.Name, versionNote(l.Version)))
+		case found != "":
+			why = append(why, fmt.Sprintf("%s: holds it, %s", l.Name, found))
 		case wait && l.Version != "":
 			why = append(why, fmt.Sprintf("%s: the Store does not know the version of its entry yet (status %s)", l.Name, c.Status))
 			if verdict == ownSubmission {
@@ -159,13 +159,6 @@ func matchPackages(c submissionFacts, local []localPackage) (rerunVerdict, []str
 		}
 	}
 	return verdict, why
-}
-
-func versionNote(v string) string {
-	if v == "" {
-		return " (a new entry, matched by name)"
-	}
-	return " at version " + v
 }
 
 // matchValues recognises an update with no package by the values it sets.
