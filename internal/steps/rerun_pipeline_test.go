@@ -541,3 +541,51 @@ func TestNewPackages(t *testing.T) {
 		})
 	}
 }
+
+// Right after a commit the Store does not know a new package's version:
+// the re-run reads the submission again until it does, and at the
+// timeout ends with exit 3 (ErrTimedOut) naming the submission.
+func TestUndecidedVersionIsReadAgain(t *testing.T) {
+	t.Parallel()
+	t.Run("decided once the Store knows it", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, quickStages(), flightSeed(nil, nil))
+		cfg := baseConfig()
+		cfg.Packages = []config.Package{e.pkg("app.msix", "1.1.0.0")}
+		first, err := e.run(t.Context(), cfg)
+		if err != nil || first.Status != storeapi.StatusCommitStarted {
+			t.Fatalf("first run: %v, status %s; want CommitStarted", err, first.Status)
+		}
+		s, err := e.run(t.Context(), cfg)
+		if err != nil {
+			t.Fatalf("re-run: %v", err)
+		}
+		if s.SubmissionID != first.SubmissionID || !s.Continued {
+			t.Errorf("re-run acted on %s (continued %v), want %s", s.SubmissionID, s.Continued, first.SubmissionID)
+		}
+		if !e.rep.contains("reading it again") {
+			t.Errorf("the re-run did not read the submission again:\n%s", e.rep.text())
+		}
+		if n := e.calls("POST", "/submissions"); n != 1 {
+			t.Errorf("%d creates, want 1", n)
+		}
+	})
+	t.Run("exit 3 at the timeout", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, quickStages(), flightSeed(nil, &storefake.SeedSubmission{ID: pendingID, Status: "PreProcessing",
+			Packages: []storefake.SeedPackage{{FileName: "app.msix"}}}))
+		cfg := baseConfig()
+		cfg.Packages = []config.Package{e.pkg("app.msix", "1.1.0.0")}
+		cfg.Timeout = 2 * time.Minute
+		s, err := e.run(t.Context(), cfg)
+		if !errors.Is(err, ErrTimedOut) || !strings.Contains(err.Error(), pendingID) {
+			t.Fatalf("error %v, want ErrTimedOut naming %s", err, pendingID)
+		}
+		if s.Outputs()["submission-id"] != pendingID {
+			t.Errorf("outputs %v, want submission-id %s", s.Outputs(), pendingID)
+		}
+		if c := e.changes(); len(c) != 0 {
+			t.Errorf("changes made: %v", c)
+		}
+	})
+}
