@@ -16,6 +16,13 @@ import (
 	"github.com/storeflight/storeflight/internal/storefake"
 )
 
+// release is baseConfig shipping app.msix 1.1.0.0 to the flight.
+func (e *env) release() *config.Config {
+	cfg := baseConfig()
+	cfg.Packages = []config.Package{e.pkg("app.msix", "1.1.0.0")}
+	return cfg
+}
+
 // cloneKnobs are the two readings of what a create clones: the rollout too
 // (the default), or no packageRollout object.
 var cloneKnobs = []struct {
@@ -40,8 +47,7 @@ func TestDryRunPlansWhatTheRunDoes(t *testing.T) {
 		t.Run(knob.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnvWith(t, storefake.Options{Stages: quickStages(), CloneWithoutRollout: knob.without}, finishedRollout())
-			cfg := baseConfig()
-			cfg.Packages = []config.Package{e.pkg("app.msix", "1.1.0.0")}
+			cfg := e.release()
 			cfg.RolloutPercentage = ptr(30.0)
 			cfg.NotesForCertification = ptr("n")
 			cfg.DryRun = true
@@ -85,8 +91,7 @@ func TestCreatedSubmissionIsWhatTheInputsSay(t *testing.T) {
 		t.Run(knob.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnvWith(t, storefake.Options{Stages: quickStages(), CloneWithoutRollout: knob.without}, finishedRollout())
-			cfg := baseConfig()
-			cfg.Packages = []config.Package{e.pkg("app.msix", "1.1.0.0")}
+			cfg := e.release()
 			cfg.Commit = false
 			s, err := e.run(t.Context(), cfg)
 			if err != nil {
@@ -125,8 +130,7 @@ func TestUntouchedCloneIsTakenOver(t *testing.T) {
 					}
 				}
 				e.fake.ResetRequests()
-				cfg := baseConfig()
-				cfg.Packages = []config.Package{e.pkg("app.msix", "1.1.0.0")}
+				cfg := e.release()
 				cfg.RolloutPercentage = ptr(10.0)
 				cfg.WaitFor = config.WaitCommitted
 				s, err := e.run(t.Context(), cfg)
@@ -165,8 +169,7 @@ func TestExpiredUploadURL(t *testing.T) {
 	t.Run("this run's own is created again", func(t *testing.T) {
 		t.Parallel()
 		e := newEnvWith(t, storefake.Options{Stages: quickStages(), SASTTL: 30 * time.Minute}, flightSeed(nil, nil))
-		cfg := baseConfig()
-		cfg.Packages = []config.Package{e.pkg("app.msix", "1.1.0.0")}
+		cfg := e.release()
 		cfg.Commit = false
 		first, err := e.run(t.Context(), cfg)
 		if err != nil {
@@ -216,8 +219,7 @@ func TestFollowUpActsOnTheSubmissionInFlight(t *testing.T) {
 	t.Run("waits for the release the earlier job committed", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, quickStages(), flightSeed(nil, nil))
-		release := baseConfig()
-		release.Packages = []config.Package{e.pkg("app.msix", "1.1.0.0")}
+		release := e.release()
 		release.RolloutPercentage = ptr(10.0)
 		release.WaitFor = config.WaitCommitted
 		r, err := e.run(t.Context(), release)
@@ -245,8 +247,7 @@ func TestFollowUpActsOnTheSubmissionInFlight(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, quickStages(), flightSeed(nil, nil))
 		e.fake.ScriptFailure(storefake.Failure{At: "CertificationFailed", Errors: []storefake.Detail{{Code: "PackageValidationFailed", Details: "bad manifest"}}})
-		release := baseConfig()
-		release.Packages = []config.Package{e.pkg("app.msix", "1.1.0.0")}
+		release := e.release()
 		release.WaitFor = config.WaitCommitted
 		if _, err := e.run(t.Context(), release); err != nil {
 			t.Fatalf("release: %v", err)
@@ -306,8 +307,7 @@ func publishedWithRolloutAndPending(pending *storefake.SeedSubmission) storefake
 func TestContinuedSubmissionGetsTheInputs(t *testing.T) {
 	t.Parallel()
 	release := func(e *env, pct float64) *config.Config {
-		cfg := baseConfig()
-		cfg.Packages = []config.Package{e.pkg("app.msix", "1.1.0.0")}
+		cfg := e.release()
 		cfg.RolloutPercentage = ptr(pct)
 		cfg.WaitFor = config.WaitPublished
 		return cfg
@@ -362,8 +362,7 @@ func TestContinuedSubmissionGetsTheInputs(t *testing.T) {
 	t.Run("in certification: other notes fail naming the input and the value held", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, quickStages(), flightSeed(nil, nil))
-		cfg := baseConfig()
-		cfg.Packages = []config.Package{e.pkg("app.msix", "1.1.0.0")}
+		cfg := e.release()
 		cfg.NotesForCertification = ptr("first")
 		cfg.WaitFor = config.WaitCommitted
 		if _, err := e.run(t.Context(), cfg); err != nil {
@@ -382,8 +381,7 @@ func TestContinuedSubmissionGetsTheInputs(t *testing.T) {
 	t.Run("PendingCommit: updated as a new one would be", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, quickStages(), flightSeed(nil, nil))
-		cfg := baseConfig()
-		cfg.Packages = []config.Package{e.pkg("app.msix", "1.1.0.0")}
+		cfg := e.release()
 		cfg.RolloutPercentage = ptr(10.0)
 		cfg.Commit = false
 		first, err := e.run(t.Context(), cfg)
@@ -416,8 +414,7 @@ func TestContinuedSubmissionGetsTheInputs(t *testing.T) {
 func TestUpdateAt100IsNotFinalize(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, quickStages(), flightSeed(nil, nil))
-	cfg := baseConfig()
-	cfg.Packages = []config.Package{e.pkg("app.msix", "1.1.0.0")}
+	cfg := e.release()
 	cfg.RolloutPercentage = ptr(100.0)
 	if _, err := e.run(t.Context(), cfg); err != nil {
 		t.Fatal(err)
@@ -550,8 +547,7 @@ func TestUndecidedVersionIsReadAgain(t *testing.T) {
 	t.Run("decided once the Store knows it", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, quickStages(), flightSeed(nil, nil))
-		cfg := baseConfig()
-		cfg.Packages = []config.Package{e.pkg("app.msix", "1.1.0.0")}
+		cfg := e.release()
 		first, err := e.run(t.Context(), cfg)
 		if err != nil || first.Status != storeapi.StatusCommitStarted {
 			t.Fatalf("first run: %v, status %s; want CommitStarted", err, first.Status)
@@ -574,8 +570,7 @@ func TestUndecidedVersionIsReadAgain(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, quickStages(), flightSeed(nil, &storefake.SeedSubmission{ID: pendingID, Status: "PreProcessing",
 			Packages: []storefake.SeedPackage{{FileName: "app.msix"}}}))
-		cfg := baseConfig()
-		cfg.Packages = []config.Package{e.pkg("app.msix", "1.1.0.0")}
+		cfg := e.release()
 		cfg.Timeout = 2 * time.Minute
 		s, err := e.run(t.Context(), cfg)
 		if !errors.Is(err, ErrTimedOut) || !strings.Contains(err.Error(), pendingID) {
