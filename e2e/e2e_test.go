@@ -21,6 +21,12 @@ var scenarios = []struct {
 	{"bad-input", testBadInput},
 	{"bad-answers", testBadAnswers},
 	{"client-secret", testClientSecret},
+	{"rerun-unreadable-version", testUnreadableVersion},
+	{"rerun-untouched-clone", testUntouchedClone},
+	{"rerun-inputs-applied", testInputsApplied},
+	{"rerun-expired-upload-url", testExpiredUploadURL},
+	{"follow-up-in-flight", testFollowUpInFlight},
+	{"dry-run-plan", testDryRunPlan},
 }
 
 // TestE2E runs every scenario against the compiled binary; run one with

@@ -73,6 +73,17 @@ func testMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binary = filepath.Join(dir, "storeflight")
+	if prebuilt := os.Getenv("STOREFLIGHT_E2E_BINARY"); prebuilt != "" {
+		// Another build of the binary (an older commit's, to see a scenario
+		// fail on it) against this suite's simulator.
+		binary = prebuilt
+		simTLS, simCAPEM, err = newSimTLS()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "e2e:", err)
+			return 1
+		}
+		return m.Run()
+	}
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: the go command is needed to build the binary:", err)
@@ -157,6 +168,9 @@ type worldOptions struct {
 	SASTTL    time.Duration
 	Entra     authtest.EntraOptions
 	Seed      storefake.Seed
+
+	// CloneWithoutRollout: see storefake.Options.
+	CloneWithoutRollout bool
 }
 
 // world is one scenario's simulator, fake Entra and working directory.
@@ -189,6 +203,8 @@ func newWorld(t *testing.T, o worldOptions) *world {
 		Stages:  o.Stages,
 		SASTTL:  o.SASTTL,
 		BlobDir: filepath.Join(w.dir, "blobs"),
+
+		CloneWithoutRollout: o.CloneWithoutRollout,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -13,7 +13,7 @@
 //	set -a; . /tmp/sf.env; set +a
 //	storeflight --application-id 9NBLGGH4R315 --flight-name 'Beta testers' --packages 'out/*.msix'
 //
-// The seed is the --simulate demo's app and flight: application
+// The seed is the --simulate demo's world (storefake.DemoSeed): application
 // 9NBLGGH4R315, flight "Beta testers" (7bfc11d0-5b6e-4f3a-9d1c-2a9e3c4b5d6e)
 // whose last published submission has a finished rollout, or with
 // -rolling, one still rolling out at 5%.
@@ -44,12 +44,8 @@ import (
 )
 
 const (
-	seedAppID       = "9NBLGGH4R315"
-	seedFlightID    = "7bfc11d0-5b6e-4f3a-9d1c-2a9e3c4b5d6e"
-	seedFlightName  = "Beta testers"
-	seedPublishedID = "1152921504621243649"
-	tenantID        = "72f988bf-86f1-41af-91ab-2d7cd011db47"
-	clientID        = "8d3c1a52-3b7e-4e0b-9f51-6c2a1d4e5f60"
+	tenantID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+	clientID = "8d3c1a52-3b7e-4e0b-9f51-6c2a1d4e5f60"
 )
 
 func main() {
@@ -95,7 +91,7 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer sim.Close()
-	if err := sim.Seed(seed(*rolling)); err != nil {
+	if err := sim.Seed(storefake.DemoSeed(storefake.DemoWorld{Rolling: *rolling})); err != nil {
 		return err
 	}
 	entra := authtest.Start(authtest.EntraOptions{OnIssue: sim.AcceptToken})
@@ -134,8 +130,8 @@ func run(args []string, stdout io.Writer) error {
 		"AZURE_CLIENT_ID=" + clientID,
 		"AZURE_FEDERATED_TOKEN_FILE=" + tokenFile,
 		"SSL_CERT_FILE=" + caFile,
-		"STOREFLIGHT_APPLICATION_ID=" + seedAppID,
-		"STOREFLIGHT_FLIGHT_NAME='" + seedFlightName + "'",
+		"STOREFLIGHT_APPLICATION_ID=" + storefake.DemoAppID,
+		"STOREFLIGHT_FLIGHT_NAME='" + storefake.DemoFlightName + "'",
 	}, "\n") + "\n"
 	if *envFile != "" {
 		if err := os.WriteFile(*envFile, []byte(env), 0o600); err != nil {
@@ -148,26 +144,6 @@ func run(args []string, stdout io.Writer) error {
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	<-sig
 	return nil
-}
-
-func seed(rolling bool) storefake.Seed {
-	rollout := &storefake.SeedRollout{Percentage: 100, Status: "PackageRolloutComplete", Fallback: "0"}
-	if rolling {
-		rollout = &storefake.SeedRollout{Percentage: 5, Status: "PackageRolloutInProgress", Fallback: "1152921504621243600"}
-	}
-	return storefake.Seed{Apps: []storefake.SeedApp{{
-		ID: seedAppID, Name: "Contoso Notes",
-		Flights: []storefake.SeedFlight{{
-			ID: seedFlightID, Name: seedFlightName, GroupIDs: []string{"1"},
-			Published: &storefake.SeedSubmission{
-				ID:                seedPublishedID,
-				Status:            "Published",
-				Packages:          []storefake.SeedPackage{{FileName: "ContosoNotes_1.0.0.0_x64.msix", Version: "1.0.0.0", FileStatus: "Uploaded"}},
-				Rollout:           rollout,
-				TargetPublishMode: "Immediate",
-			},
-		}},
-	}}}
 }
 
 // selfSigned makes a certificate for 127.0.0.1 and localhost.

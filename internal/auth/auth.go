@@ -24,9 +24,6 @@ import (
 	"github.com/storeflight/storeflight/internal/redact"
 )
 
-// Scope is the OAuth scope of the Store submission API.
-const Scope = "https://manage.devcenter.microsoft.com/.default"
-
 // DefaultAudience is the audience of federated tokens when oidc-audience is
 // empty: the one Entra suggests for federated credentials.
 const DefaultAudience = "api://AzureADTokenExchange"

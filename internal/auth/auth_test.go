@@ -21,6 +21,7 @@ import (
 	"github.com/storeflight/storeflight/internal/auth"
 	"github.com/storeflight/storeflight/internal/auth/authtest"
 	"github.com/storeflight/storeflight/internal/config"
+	"github.com/storeflight/storeflight/internal/storeapi"
 )
 
 const (
@@ -102,7 +103,7 @@ func newCred(t *testing.T, e *authtest.Entra, cfg *config.Config) (azcore.TokenC
 }
 
 func getToken(ctx context.Context, cred azcore.TokenCredential) (azcore.AccessToken, error) {
-	return cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{auth.Scope}})
+	return cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{storeapi.Scope}})
 }
 
 func distinct(s []string) int { return len(slices.Compact(slices.Sorted(slices.Values(s)))) }
@@ -142,8 +143,8 @@ func checkAssertionRequests(t *testing.T, reqs []authtest.TokenRequest, assertio
 		if r.ClientAssertionType != jwtBearer || r.GrantType != "client_credentials" || r.ClientSecret != "" {
 			t.Errorf("request %d: type %q grant %q secret set %v", i, r.ClientAssertionType, r.GrantType, r.ClientSecret != "")
 		}
-		if !slices.Contains(strings.Fields(r.Scope), auth.Scope) {
-			t.Errorf("request %d: scope %q lacks %s", i, r.Scope, auth.Scope)
+		if !slices.Contains(strings.Fields(r.Scope), storeapi.Scope) {
+			t.Errorf("request %d: scope %q lacks %s", i, r.Scope, storeapi.Scope)
 		}
 		if r.Tenant != tenant || r.ClientID != clientID {
 			t.Errorf("request %d: tenant %q client %q", i, r.Tenant, r.ClientID)

@@ -306,32 +306,32 @@ func TestFinishExitCodes(t *testing.T) {
 	}
 }
 
-// A submission failure reached through Run: a rehearsal that asks for a
-// lower rollout than the seeded 5% is refused by the pipeline (exit 1),
+// A failure reached through Run: a rehearsal that asks to update the
+// published submission it names is refused by the pipeline (exit 1),
 // reported as an error annotation, with the outputs of the state reached.
 func TestRunRehearsalFailure(t *testing.T) {
 	t.Parallel()
 	e := newRunEnv(t, nil).github()
-	code := e.run(t, "--simulate", "--application-id=9NBLGGH4R315", "--flight-name=Beta testers", "--rollout-percentage=3")
+	code := e.run(t, "--simulate", "--application-id=9NBLGGH4R315", "--flight-name=Beta testers", "--submission-id="+demoPublishedID, "--notes-for-certification=x")
 	if code != ExitFailed {
 		t.Fatalf("exit code %d, want %d", code, ExitFailed)
 	}
 	errs := logLines(e.stdout.String(), "::error title=")
-	if len(errs) != 1 || !strings.Contains(errs[0], "lower than the current 5%25") {
-		t.Errorf("error annotations = %q, want one saying the percentage is lower than 5%% (escaped %%25)", errs)
+	if len(errs) != 1 || !strings.Contains(errs[0], "only a PendingCommit submission can be updated") {
+		t.Errorf("error annotations = %q, want one saying only a PendingCommit submission can be updated", errs)
 	}
 	outs, _, err := citest.ParseGitHubFile(readFile(t, e.path("github_output")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"submission-id": demoPublishedID, "rollout-percentage": "5", "rollout-status": "PackageRolloutInProgress", "finalized": "false"}
+	want := map[string]string{"submission-id": demoPublishedID, "submission-status": "Published", "finalized": "false"}
 	for k, v := range want {
 		if outs[k] != v {
 			t.Errorf("output %s = %q, want %q (outputs are written on failure too)", k, outs[k], v)
 		}
 	}
 	checkResult(t, outs, map[string]string{"application-id": "9NBLGGH4R315"})
-	if !strings.Contains(readFile(t, e.path("step_summary")), "| Rollout before | 5% (InProgress) |") {
-		t.Errorf("summary on failure lacks the rollout before")
+	if !strings.Contains(readFile(t, e.path("step_summary")), "| Status | Published |") {
+		t.Errorf("summary on failure lacks the submission's status")
 	}
 }

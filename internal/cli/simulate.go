@@ -16,15 +16,18 @@ import (
 	"github.com/storeflight/storeflight/internal/storefake"
 )
 
-// The demo app and flight --simulate seeds when no application is named.
+// The package the demo's release job ships to the demo flight.
 const (
-	demoAppID       = "9NBLGGH4R315"
-	demoAppName     = "Contoso Notes"
-	demoFlightID    = "7bfc11d0-5b6e-4f3a-9d1c-2a9e3c4b5d6e"
-	demoFlightName  = "Beta testers"
-	demoPublishedID = "1152921504621243649"
-	demoPackage     = "ContosoNotes_1.1.0.0_x64.msix"
-	demoVersion     = "1.1.0.0"
+	demoPackage = "ContosoNotes_1.1.0.0_x64.msix"
+	demoVersion = "1.1.0.0"
+)
+
+// Short names for the demo world, which storefake.DemoSeed defines.
+const (
+	demoAppID       = storefake.DemoAppID
+	demoFlightID    = storefake.DemoFlightID
+	demoFlightName  = storefake.DemoFlightName
+	demoPublishedID = storefake.DemoPublishedID
 )
 
 // simulatedStages are plausible Store durations. Simulated time is virtual,
@@ -156,45 +159,19 @@ func writeDemoPackage(dir string) (config.Package, error) {
 	return config.Package{Path: path, ZIPName: demoPackage}, nil
 }
 
-// simulatorSeed gives the simulator an app with one flight whose last
-// published submission has a finished rollout, or, for a rehearsal of a
-// rollout-only run, one still rolling out at 5%, so that raise, halt and
-// finalize have something to act on.
+// simulatorSeed gives the simulator the demo world: for the demo as it
+// is; for a rehearsal with the IDs the inputs name and, for a rollout-only
+// run, a rollout still in progress (on the app's own submission when no
+// flight is named), so that raise, halt and finalize have something to act
+// on.
 func simulatorSeed(cfg *config.Config, demo bool) storefake.Seed {
-	appID, flightID, flightName := demoAppID, demoFlightID, demoFlightName
-	if !demo {
-		appID = cfg.ApplicationID
-		if cfg.FlightID != "" {
-			flightID = cfg.FlightID
-		}
-		if cfg.FlightName != "" {
-			flightName = cfg.FlightName
-		}
+	if demo {
+		return storefake.DemoSeed(storefake.DemoWorld{})
 	}
-	publishedID := demoPublishedID
-	if !demo && cfg.SubmissionID != "" {
-		publishedID = cfg.SubmissionID
-	}
-	rollout := &storefake.SeedRollout{Percentage: 100, Status: string(storeapi.RolloutComplete), Fallback: "0"}
-	if !demo && !cfg.WantsUpdate() {
-		rollout = &storefake.SeedRollout{Percentage: 5, Status: string(storeapi.RolloutInProgress), Fallback: "1152921504621243600"}
-	}
-	published := func() *storefake.SeedSubmission {
-		return &storefake.SeedSubmission{
-			ID:                publishedID,
-			Status:            string(storeapi.StatusPublished),
-			Packages:          []storefake.SeedPackage{{FileName: "ContosoNotes_1.0.0.0_x64.msix", Version: "1.0.0.0", FileStatus: storeapi.FileStatusUploaded}},
-			Rollout:           rollout,
-			TargetPublishMode: "Immediate",
-		}
-	}
-	app := storefake.SeedApp{ID: appID, Name: demoAppName,
-		Flights: []storefake.SeedFlight{{ID: flightID, Name: flightName, GroupIDs: []string{"1"}, Published: published()}}}
-	if !demo && cfg.FlightID == "" && cfg.FlightName == "" {
-		// A rehearsal of an app-submission rollout: the app's own last
-		// published submission is the one rolling out.
-		app.Published = published()
-		app.Flights[0].Published.ID = "1152921504621243650"
-	}
-	return storefake.Seed{Apps: []storefake.SeedApp{app}}
+	rolling := !cfg.WantsUpdate()
+	return storefake.DemoSeed(storefake.DemoWorld{
+		AppID: cfg.ApplicationID, FlightID: cfg.FlightID, FlightName: cfg.FlightName, PublishedID: cfg.SubmissionID,
+		Rolling:    rolling,
+		AppRolling: rolling && cfg.FlightID == "" && cfg.FlightName == "",
+	})
 }

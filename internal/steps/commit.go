@@ -10,8 +10,8 @@ import (
 // commitStep commits the submission, exactly once.
 //
 // When the commit's outcome is unknown (a 5xx or a connection lost after
-// sending) or it meets a 409, the step reads the status (see sendOnce). The
-// Store answers a commit that took effect with CommitStarted and the status
+// sending) or it meets a 409, the step reads the status (see
+// changeAtMostOnce). The Store answers a commit that took effect with CommitStarted and the status
 // resource shows it at once, so a status past PendingCommit means the commit
 // took effect and is not sent again. A status still PendingCommit after an
 // unknown outcome means the request never took effect, so another commit is
@@ -39,7 +39,7 @@ func (commitStep) Run(ctx context.Context, s *State) error {
 		return nil
 	}
 	key := s.key()
-	st, err := sendOnce(ctx, s, "commit of "+s.target(), true,
+	st, err := changeAtMostOnce(ctx, s, "commit of "+s.target(), true,
 		func() (*storeapi.SubmissionStatus, error) { return s.store.CommitSubmission(ctx, key) },
 		func() (*storeapi.SubmissionStatus, bool, error) {
 			cur, err := s.store.SubmissionStatus(ctx, key)

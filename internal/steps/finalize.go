@@ -3,8 +3,6 @@ package steps
 import (
 	"context"
 	"fmt"
-
-	"github.com/storeflight/storeflight/internal/storeapi"
 )
 
 // finalizeStep finalizes the gradual rollout: everyone gets the new
@@ -26,26 +24,15 @@ func (finalizeStep) Run(ctx context.Context, s *State) error {
 	if err != nil || r == nil {
 		return err
 	}
-	switch {
-	case !r.IsPackageRollout:
-		s.notice("%s was published without gradual rollout: every user already gets its packages, nothing to finalize", s.target())
-		s.Finalized = true
-		return nil
-	case r.PackageRolloutStatus == storeapi.RolloutComplete:
-		s.notice("the rollout of %s is already finalized: nothing to do", s.target())
-		s.Finalized = true
-		return nil
-	case r.PackageRolloutStatus == storeapi.RolloutStopped:
-		return fmt.Errorf("the rollout of %s is halted: a halted rollout cannot be finalized; publish a new submission with fixed packages instead", s.target())
-	case r.PackageRolloutStatus != storeapi.RolloutInProgress:
-		return fmt.Errorf("the rollout of %s is %s, not in progress: the Store finalizes only a rollout in progress", s.target(), r.PackageRolloutStatus)
+	if send, err := s.checkRolloutChange(finalizeChange, r); !send {
+		return err
 	}
 	got, err := changeRollout(ctx, s, fmt.Sprintf("finalize the rollout of %s (now at %s%%)", s.target(), formatPct(r.PackageRolloutPercentage)),
-		storeapi.RolloutComplete, -1, s.store.FinalizePackageRollout)
+		finalizeChange, -1, s.store.FinalizePackageRollout)
 	if err != nil || got == nil {
 		return err
 	}
-	s.Finalized = true
+	s.inEffect(finalizeChange)
 	s.rep.Infof("finalized the rollout of %s (it was at %s%%): every user now gets its packages", s.target(), formatPct(r.PackageRolloutPercentage))
 	return nil
 }

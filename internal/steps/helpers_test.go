@@ -125,8 +125,16 @@ type env struct {
 
 func newEnv(t *testing.T, stages storefake.Stages, seed storefake.Seed) *env {
 	t.Helper()
+	return newEnvWith(t, storefake.Options{Stages: stages}, seed)
+}
+
+// newEnvWith is newEnv with more simulator options (the clock and blob
+// directory are the env's).
+func newEnvWith(t *testing.T, opts storefake.Options, seed storefake.Seed) *env {
+	t.Helper()
 	clk := clock.NewFake(start)
-	fake, err := storefake.New(&storefake.Options{Clock: clk, Stages: stages, BlobDir: t.TempDir()})
+	opts.Clock, opts.BlobDir = clk, t.TempDir()
+	fake, err := storefake.New(&opts)
 	if err != nil {
 		t.Fatal(err)
 	}

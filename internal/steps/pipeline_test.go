@@ -65,14 +65,7 @@ func TestNewSubmissionThroughFinalize(t *testing.T) {
 		}
 	}
 	// The SAS signature was masked and never logged.
-	sas, _ := url.Parse(s.Submission.FileUploadURL)
-	sig := sas.Query().Get("sig")
-	if sig == "" || !slices.Contains(e.rep.masks, sig) {
-		t.Errorf("signature %q not masked (masks %q)", sig, e.rep.masks)
-	}
-	if strings.Contains(e.rep.text(), sig) || strings.Contains(s.SummaryMarkdown(), sig) {
-		t.Errorf("the SAS signature appears in the log or summary")
-	}
+	checkSASSecret(t, e.rep, s.sub.uploadURL(), map[string]string{"log": e.rep.text(), "summary": s.SummaryMarkdown()})
 	outs := s.Outputs()
 	wantOuts := map[string]string{
 		"flight-id": flightID, "submission-id": s.SubmissionID, "submission-status": "Published",
@@ -108,6 +101,8 @@ func TestRolloutOnly(t *testing.T) {
 		wantPct    float64
 		wantNotice bool
 		wantLog    string
+		// wantWarning is in the one warning expected; "" for none.
+		wantWarning string
 	}{
 		{
 			name:       "raise",
@@ -132,11 +127,18 @@ func TestRolloutOnly(t *testing.T) {
 			wantLog: "is not finalized",
 		},
 		{
-			name:       "lower percentage refused",
+			name:       "lower percentage counts as applied, with a warning",
 			seed:       publishedWithRollout(25, ""),
 			set:        func(c *config.Config) { c.RolloutPercentage = ptr(10.0) },
-			wantErr:    "halt-rollout",
 			wantStatus: "PackageRolloutInProgress", wantPct: 25,
+			wantWarning: "already at 25%, above rollout-percentage 10%",
+		},
+		{
+			name:       "raise of a complete rollout counts as applied, with a warning",
+			seed:       publishedWithRollout(100, "PackageRolloutComplete"),
+			set:        func(c *config.Config) { c.RolloutPercentage = ptr(50.0) },
+			wantStatus: "PackageRolloutComplete", wantPct: 100,
+			wantWarning: "counts as applied",
 		},
 		{
 			name:       "halt",
@@ -174,7 +176,7 @@ func TestRolloutOnly(t *testing.T) {
 			name:       "raise a halted rollout refused",
 			seed:       publishedWithRollout(0, "PackageRolloutStopped"),
 			set:        func(c *config.Config) { c.RolloutPercentage = ptr(50.0) },
-			wantErr:    "halted",
+			wantErr:    "rollout-percentage cannot be applied: the rollout of submission " + publishedID + ` of flight "Beta" (` + flightID + ") is halted (PackageRolloutStopped)",
 			wantStatus: "PackageRolloutStopped", wantPct: 0,
 		},
 		{
@@ -215,6 +217,9 @@ func TestRolloutOnly(t *testing.T) {
 			}
 			if tt.wantLog != "" && !e.rep.contains(tt.wantLog) {
 				t.Errorf("log lacks %q:\n%s", tt.wantLog, e.rep.text())
+			}
+			if w := e.rep.of("warning"); tt.wantWarning == "" && len(w) != 0 || tt.wantWarning != "" && (len(w) != 1 || !strings.Contains(w[0].Msg, tt.wantWarning)) {
+				t.Errorf("warnings %+v, want one containing %q: %v", w, tt.wantWarning, tt.wantWarning != "")
 			}
 			if s.SubmissionID != publishedID {
 				t.Errorf("acted on %s, want %s", s.SubmissionID, publishedID)
@@ -927,18 +932,9 @@ func TestUploadFailureKeepsSASSecret(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), "upload: ") {
 		t.Fatalf("error %v, want an upload failure", err)
 	}
-	u, perr := url.Parse(s.Submission.FileUploadURL)
-	sig := u.Query().Get("sig")
-	if perr != nil || sig == "" {
-		t.Fatalf("no signature in %q", s.Submission.FileUploadURL)
-	}
-	for where, text := range map[string]string{"error": err.Error(), "log": e.rep.text(), "summary": s.SummaryMarkdown(), "outputs": s.Outputs()["result"]} {
-		if strings.Contains(text, sig) {
-			t.Errorf("the SAS signature appears in the %s", where)
-		}
-	}
-	if !slices.Contains(e.rep.masks, sig) || !slices.Contains(e.rep.masks, s.Submission.FileUploadURL) {
-		t.Errorf("signature and URL not masked: %q", e.rep.masks)
+	checkSASSecret(t, e.rep, s.sub.uploadURL(), map[string]string{"error": err.Error(), "log": e.rep.text(), "summary": s.SummaryMarkdown(), "outputs": s.Outputs()["result"]})
+	if !slices.Contains(e.rep.masks, s.sub.uploadURL()) {
+		t.Errorf("upload URL not masked: %q", e.rep.masks)
 	}
 	if n := e.calls("POST", "/commit"); n != 0 {
 		t.Errorf("committed after a failed upload")
@@ -961,7 +957,7 @@ func TestPollBackoff(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := &State{cfg: baseConfig(), rand: func() float64 { return tt.r }}
+			s := &State{stepDeps: stepDeps{cfg: baseConfig(), rand: func() float64 { return tt.r }}}
 			if got := s.grow(tt.in); got.Round(time.Second) != tt.grow {
 				t.Errorf("grow(%s) = %s, want %s", tt.in, got, tt.grow)
 			}
@@ -969,5 +965,41 @@ func TestPollBackoff(t *testing.T) {
 				t.Errorf("jitter(%s) = %s, want %s", tt.in, got, tt.jit)
 			}
 		})
+	}
+}
+
+// sasSignatureForms returns the signature of a SAS URL as the URL carries
+// it, the signature itself (a '+' kept: a query decoder would make it a
+// space, and a check against that would pass while the real one leaks),
+// and its URL-escaped form.
+func sasSignatureForms(t *testing.T, sas string) (raw, sig, escaped string) {
+	t.Helper()
+	_, q, _ := strings.Cut(sas, "?")
+	for kv := range strings.SplitSeq(q, "&") {
+		if v, ok := strings.CutPrefix(kv, "sig="); ok {
+			raw = v
+		}
+	}
+	sig, err := url.PathUnescape(raw)
+	if raw == "" || err != nil || !strings.Contains(sig, "+") {
+		t.Fatalf("no signature with a '+' in the upload URL (sig=%q, %v); the simulator puts one in each", raw, err)
+	}
+	return raw, sig, url.QueryEscape(sig)
+}
+
+// checkSASSecret checks that the upload URL's signature is masked and
+// that none of its forms shows in texts.
+func checkSASSecret(t *testing.T, rep *recorder, sas string, texts map[string]string) {
+	t.Helper()
+	raw, sig, escaped := sasSignatureForms(t, sas)
+	if !slices.Contains(rep.masks, sig) || !slices.Contains(rep.masks, escaped) {
+		t.Errorf("the signature is not masked as it is and URL-escaped (masks: %d values)", len(rep.masks))
+	}
+	for where, text := range texts {
+		for _, form := range []string{raw, sig, escaped} {
+			if strings.Contains(text, form) {
+				t.Errorf("the SAS signature appears in the %s", where)
+			}
+		}
 	}
 }

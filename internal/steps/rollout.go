@@ -20,8 +20,10 @@ func (rolloutStep) Skip(s *State) string {
 		return ""
 	case cfg.RolloutPercentage == nil:
 		return "neither rollout-percentage nor halt-rollout given"
-	case cfg.WantsUpdate():
+	case cfg.WantsUpdate() && s.updateRan:
 		return fmt.Sprintf("rollout-percentage %s%% went into the update of %s", formatPct(*cfg.RolloutPercentage), s.target())
+	case cfg.WantsUpdate() && s.Status != storeapi.StatusPublished:
+		return fmt.Sprintf("rollout-percentage %s%% is already set on %s by the earlier run that updated it", formatPct(*cfg.RolloutPercentage), s.target())
 	}
 	return ""
 }
@@ -48,7 +50,7 @@ func publishedRollout(ctx context.Context, s *State, what string) (*storeapi.Pac
 	if s.Status != storeapi.StatusPublished {
 		return nil, fmt.Errorf("cannot %s %s: it is %s, and the Store changes a rollout only once the submission is Published; use wait-for: published to wait for it first, or run again once it is published", what, s.target(), s.Status)
 	}
-	if r := s.rollout; r != nil {
+	if r := s.Rollout.liveRollout(); r != nil {
 		// Read (or changed) earlier in this run; a change made meanwhile by
 		// someone else meets a 409, which rolloutCall resolves by reading.
 		return r, nil
@@ -57,31 +59,26 @@ func publishedRollout(ctx context.Context, s *State, what string) (*storeapi.Pac
 	if err != nil {
 		return nil, fmt.Errorf("read rollout of %s: %w", s.target(), err)
 	}
-	s.RolloutAfter = rolloutCopy(r)
-	s.rollout = r
+	s.Rollout.record(r, true)
 	return r, nil
 }
 
 func raise(ctx context.Context, s *State, r *storeapi.PackageRollout, pct float64) error {
+	if send, err := s.checkRolloutChange(raiseChange, r); !send {
+		return err
+	}
 	cur := r.PackageRolloutPercentage
 	switch {
-	case !r.IsPackageRollout:
-		return fmt.Errorf("%s was published without gradual rollout: there is no rollout percentage to change (set rollout-percentage with an update to start one)", s.target())
-	case r.PackageRolloutStatus == storeapi.RolloutComplete:
-		return fmt.Errorf("the rollout of %s is already finalized (complete): its percentage can no longer change", s.target())
-	case r.PackageRolloutStatus == storeapi.RolloutStopped:
-		return fmt.Errorf("the rollout of %s is halted: a halted rollout cannot be raised; publish a new submission instead", s.target())
-	case r.PackageRolloutStatus != storeapi.RolloutInProgress:
-		return fmt.Errorf("the rollout of %s is %s, not in progress: the Store changes only a rollout in progress", s.target(), r.PackageRolloutStatus)
 	case pct == cur:
 		s.rep.Infof("the rollout of %s is already at %s%%: nothing to change", s.target(), formatPct(pct))
 		note100(s, pct)
 		return nil
 	case pct < cur:
-		return fmt.Errorf("rollout-percentage %s%% is lower than the current %s%% of %s: the API documents no decrease; use halt-rollout: true to stop the rollout instead", formatPct(pct), formatPct(cur), s.target())
+		s.rep.Warning("rollout", fmt.Sprintf("the rollout of %s is already at %s%%, above rollout-percentage %s%%: nothing to change (the API documents no decrease; halt-rollout: true stops a rollout)", s.target(), formatPct(cur), formatPct(pct)))
+		return nil
 	}
 	got, err := changeRollout(ctx, s, fmt.Sprintf("raise the rollout of %s from %s%% to %s%%", s.target(), formatPct(cur), formatPct(pct)),
-		storeapi.RolloutInProgress, pct, func(ctx context.Context, key storeapi.SubmissionKey) (*storeapi.PackageRollout, error) {
+		raiseChange, pct, func(ctx context.Context, key storeapi.SubmissionKey) (*storeapi.PackageRollout, error) {
 			return s.store.UpdatePackageRolloutPercentage(ctx, key, pct)
 		})
 	if err != nil || got == nil {
@@ -100,24 +97,15 @@ func note100(s *State, pct float64) {
 }
 
 func halt(ctx context.Context, s *State, r *storeapi.PackageRollout) error {
-	switch {
-	case !r.IsPackageRollout:
-		return fmt.Errorf("%s was published without gradual rollout: there is no rollout to halt", s.target())
-	case r.PackageRolloutStatus == storeapi.RolloutStopped:
-		s.notice("the rollout of %s is already halted: nothing to do", s.target())
-		s.Halted = true
-		return nil
-	case r.PackageRolloutStatus == storeapi.RolloutComplete:
-		return fmt.Errorf("the rollout of %s is already finalized: it cannot be halted", s.target())
-	case r.PackageRolloutStatus != storeapi.RolloutInProgress:
-		return fmt.Errorf("the rollout of %s is %s, not in progress: the Store halts only a rollout in progress", s.target(), r.PackageRolloutStatus)
+	if send, err := s.checkRolloutChange(haltChange, r); !send {
+		return err
 	}
 	got, err := changeRollout(ctx, s, fmt.Sprintf("halt the rollout of %s (now at %s%%)", s.target(), formatPct(r.PackageRolloutPercentage)),
-		storeapi.RolloutStopped, -1, s.store.HaltPackageRollout)
+		haltChange, -1, s.store.HaltPackageRollout)
 	if err != nil || got == nil {
 		return err
 	}
-	s.Halted = true
+	s.inEffect(haltChange)
 	s.rep.Infof("halted the rollout of %s at %s%%: new and updating users get fallback submission %s", s.target(), formatPct(r.PackageRolloutPercentage), orNone(got.FallbackSubmissionID))
 	return nil
 }
@@ -126,34 +114,33 @@ func halt(ctx context.Context, s *State, r *storeapi.PackageRollout) error {
 // target, described by what: a dry run only plans it; otherwise it is sent
 // with rolloutCall and the rollout it led to is recorded. The rollout is
 // nil, with no error, in a dry run.
-func changeRollout(ctx context.Context, s *State, what string, want storeapi.RolloutStatus, wantPct float64,
+func changeRollout(ctx context.Context, s *State, what string, change rolloutChange, wantPct float64,
 	call func(context.Context, storeapi.SubmissionKey) (*storeapi.PackageRollout, error)) (*storeapi.PackageRollout, error) {
 	if s.dryRun() {
 		s.plan("%s", what)
 		return nil, nil
 	}
 	key := s.key()
-	got, err := rolloutCall(ctx, s, key, what, want, wantPct, func() (*storeapi.PackageRollout, error) { return call(ctx, key) })
+	got, err := rolloutCall(ctx, s, key, what, change, wantPct, func() (*storeapi.PackageRollout, error) { return call(ctx, key) })
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	s.RolloutAfter = rolloutCopy(got)
-	s.rollout = got
+	s.Rollout.record(got, true)
 	return got, nil
 }
 
 // rolloutCall sends one rollout change at most once in effect (see
-// sendOnce): when its outcome is unclear the rollout is read, and a rollout
-// already as wanted means the change took effect. wantPct < 0 matches any
-// percentage.
-func rolloutCall(ctx context.Context, s *State, key storeapi.SubmissionKey, what string, want storeapi.RolloutStatus, wantPct float64,
+// changeAtMostOnce): when its outcome is unclear the rollout is read, and a
+// rollout already as the change leaves it means the change took effect.
+// wantPct < 0 matches any percentage.
+func rolloutCall(ctx context.Context, s *State, key storeapi.SubmissionKey, what string, change rolloutChange, wantPct float64,
 	call func() (*storeapi.PackageRollout, error)) (*storeapi.PackageRollout, error) {
-	return sendOnce(ctx, s, what, true, call,
+	return changeAtMostOnce(ctx, s, what, true, call,
 		func() (*storeapi.PackageRollout, bool, error) {
 			cur, err := s.store.GetPackageRollout(ctx, key)
 			if err != nil {
 				return nil, false, err
 			}
-			return cur, cur.PackageRolloutStatus == want && (wantPct < 0 || cur.PackageRolloutPercentage == wantPct), nil
+			return cur, cur.PackageRolloutStatus == change.leaves && (wantPct < 0 || cur.PackageRolloutPercentage == wantPct), nil
 		})
 }

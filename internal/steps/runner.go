@@ -4,9 +4,13 @@
 //
 // Each step is a small type in a file of its own. The runner opens a CI log
 // group per step, times it, says in one line why a step was skipped, wraps
-// errors with the step's name and stops at the first failure. Everything a
-// step learns goes into State, which gives the run's outputs and its job
-// summary, on failure too.
+// errors with the step's name and stops at the first failure. A step gets a
+// State: what it needs (the inputs, the Store, the reporter, the clock, and
+// the owner of the target submission, a flight or the app: owner.go) and
+// the run's Record, where everything it learns goes and which alone gives
+// the run's outputs and its job summary, on failure too. The rollout
+// changes (raise, halt, finalize) follow one transition table
+// (transitions.go).
 //
 // Every run is safe to re-run with the same inputs: resolve recognises the
 // submission an earlier run of the same inputs left behind (see resolve.go)
@@ -89,6 +93,7 @@ func Run(ctx context.Context, d Deps) (*State, error) {
 		if err := runStep(ctx, s, st); err != nil {
 			return s, err
 		}
+		checkInFlightPackages(ctx, s)
 	}
 	return s, nil
 }

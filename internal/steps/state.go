@@ -8,27 +8,43 @@ import (
 	"strings"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
 	"github.com/storeflight/storeflight/internal/ci"
 	"github.com/storeflight/storeflight/internal/clock"
 	"github.com/storeflight/storeflight/internal/config"
 	"github.com/storeflight/storeflight/internal/storeapi"
+	"github.com/storeflight/storeflight/internal/upload"
 )
 
-// State is everything a run learns, step by step. The exported fields are
-// read by the caller (outputs, summary) and by tests.
+// State is one run of the pipeline: what its steps need (stepDeps) and what it
+// records (Record). Run returns it, and its outputs and job summary come
+// from the Record alone.
 type State struct {
+	Record
+	stepDeps
+}
+
+// Record is what a run learns, step by step: what the outputs and the job
+// summary say, on failure too. Tests read it as well.
+type Record struct {
 	ApplicationID string
 	FlightID      string // empty for an app's own submission
 	FlightName    string
 	SubmissionID  string // empty in a dry run that would create one
 	// AppSubmission is true when the target is the app's own submission.
 	AppSubmission bool
+	// DryRun is true when the run only planned its changes.
+	DryRun bool
 	// Created is true when this run created the submission (or, in a dry
 	// run, would create it).
 	Created bool
 	// Continued is true when the target is this pipeline's own earlier run
-	// with the same inputs (the re-run rule), so the update is not redone.
+	// with the same inputs (the re-run rule).
 	Continued bool
+	// TakenOver is true when the target is an untouched clone of the last
+	// published submission that this run took over.
+	TakenOver bool
 	// Deleted is the pending submission deleted by pending-submission: replace.
 	Deleted string
 	// PreviousRollout says what was done to the last published submission's
@@ -36,23 +52,12 @@ type State struct {
 	PreviousRollout   string
 	PreviousRolloutID string
 
-	// Submission is the flight submission as last read or written; nil for
-	// app submissions (see App).
-	Submission *storeapi.FlightSubmission
-	App        *storeapi.AppSubmission
-
-	Status        storeapi.Status
-	Timeline      []StatusSpan
-	Errors        []storeapi.StatusDetail
-	Warnings      []storeapi.StatusDetail
-	Reports       []storeapi.CertificationReport
-	RolloutBefore *storeapi.PackageRollout
-	RolloutAfter  *storeapi.PackageRollout
-	// rollout is the target's rollout as the rollout endpoint last reported
-	// it in this run (a read or a rollout call's answer); nil when unknown.
-	// The rollout steps start from it instead of reading it again, which
-	// saves one request in each rollout-only run.
-	rollout *storeapi.PackageRollout
+	Status   storeapi.Status
+	Timeline []StatusSpan
+	Errors   []storeapi.StatusDetail
+	Warnings []storeapi.StatusDetail
+	Reports  []storeapi.CertificationReport
+	Rollout  RolloutRecord
 
 	Updated     []FieldChange // the update's field-by-field changes
 	Uploaded    []UploadedFile
@@ -65,16 +70,83 @@ type State struct {
 	// Plan lists what a dry run would do, one action a line.
 	Plan  []string
 	Steps []StepRecord
+}
 
-	cfg   *config.Config
-	store *storeapi.Client
-	rep   ci.Reporter
-	clock clock.Clock
-	rand  func() float64
-	deps  Deps
+// RolloutRecord is the target submission's gradual rollout as this run saw
+// it: at the start and, when anything was read or changed later in the
+// run, after. Each is a copy, never changed once recorded.
+type RolloutRecord struct {
+	Before *storeapi.PackageRollout
+	After  *storeapi.PackageRollout
+	// live is true when the latest rollout came from the rollout endpoint
+	// (a read or a rollout call's answer) in this run: the rollout steps
+	// then start from it instead of reading it again, which saves one
+	// request in each rollout-only run.
+	live bool
+}
+
+// Latest is the latest rollout known: after this run's changes if any,
+// else as read at the start; nil when unknown.
+func (r *RolloutRecord) Latest() *storeapi.PackageRollout {
+	if r.After != nil {
+		return r.After
+	}
+	return r.Before
+}
+
+// start records the rollout at the start; fromEndpoint says whether the
+// rollout endpoint reported it (else it is the submission resource's).
+func (r *RolloutRecord) start(got *storeapi.PackageRollout, fromEndpoint bool) {
+	r.Before, r.live = rolloutCopy(got), fromEndpoint && got != nil
+}
+
+// record records the rollout as read or changed later in the run.
+func (r *RolloutRecord) record(got *storeapi.PackageRollout, fromEndpoint bool) {
+	r.After, r.live = rolloutCopy(got), fromEndpoint && got != nil
+}
+
+// liveRollout is the rollout the endpoint last reported in this run, or nil.
+func (r *RolloutRecord) liveRollout() *storeapi.PackageRollout {
+	if !r.live {
+		return nil
+	}
+	return r.Latest()
+}
+
+// stepDeps is what a step needs: the inputs, the Store, the reporter, time and
+// chance, and once resolve has found them the target and its submission.
+type stepDeps struct {
+	cfg    *config.Config
+	store  *storeapi.Client
+	rep    ci.Reporter
+	clock  clock.Clock
+	rand   func() float64
+	upload uploadDeps
+	// owner is the flight or app acted on; nil until resolve finds it.
+	owner owner
+	// sub is the target submission as last read or written; nil until
+	// resolve finds it (and in a dry run that plans a create with nothing
+	// to clone).
+	sub submission
+	// clonedFrom is, for a submission this run creates, the last published
+	// one it is a clone of (an empty one when there is none); nil otherwise.
+	clonedFrom submission
+	// updateRan is true once the update step has sent (or, in a dry run,
+	// planned) this run's update.
+	updateRan bool
+	// followUpBase is the last published submission a follow-up run
+	// compares the submission in flight with, once it is processed; nil
+	// when there is nothing (more) to check (see checkInFlightPackages).
+	followUpBase submission
 	// localVersions maps a package's ZIP name to its manifest version
 	// ("" when unreadable).
 	localVersions map[string]string
+}
+
+// uploadDeps tunes the blob upload (see Deps).
+type uploadDeps struct {
+	transport policy.Transporter
+	options   *upload.Options
 }
 
 // StatusSpan is one status in the timeline: when the run first saw it and
@@ -105,7 +177,8 @@ type StepRecord struct {
 }
 
 func newState(d Deps) *State {
-	s := &State{cfg: d.Config, store: d.Store, rep: d.Reporter, clock: d.Clock, rand: d.Rand, deps: d}
+	s := &State{stepDeps: stepDeps{cfg: d.Config, store: d.Store, rep: d.Reporter, clock: d.Clock, rand: d.Rand,
+		upload: uploadDeps{transport: d.UploadTransport, options: d.UploadOptions}}}
 	if s.rand == nil {
 		s.rand = rand.Float64
 	}
@@ -114,13 +187,12 @@ func newState(d Deps) *State {
 	}
 	if d.Config != nil {
 		s.ApplicationID = d.Config.ApplicationID
+		s.DryRun = d.Config.DryRun
 	}
 	return s
 }
 
-func (s *State) key() storeapi.SubmissionKey {
-	return storeapi.SubmissionKey{ApplicationID: s.ApplicationID, FlightID: s.FlightID, SubmissionID: s.SubmissionID}
-}
+func (s *State) key() storeapi.SubmissionKey { return s.owner.key(s.SubmissionID) }
 
 func (s *State) dryRun() bool { return s.cfg.DryRun }
 
@@ -143,68 +215,20 @@ func (s *State) observe(st storeapi.Status, details *storeapi.StatusDetails) {
 		s.Warnings = details.Warnings
 		s.Reports = details.CertificationReports
 	}
-	switch {
-	case s.Submission != nil:
-		s.Submission.Status = st
-	case s.App != nil:
-		s.App.Status = st
-	}
 }
 
-// setFlightSubmission records a flight submission read or written.
-func (s *State) setFlightSubmission(sub *storeapi.FlightSubmission) {
-	s.Submission = sub
-	s.SubmissionID = sub.ID
-	s.observe(sub.Status, &sub.StatusDetails)
-}
-
-func (s *State) setAppSubmission(sub *storeapi.AppSubmission) {
-	s.App = sub
-	s.SubmissionID = sub.ID
-	s.AppSubmission = true
-	s.observe(sub.Status, &sub.StatusDetails)
+// setSubmission records the target submission as read or written.
+func (s *State) setSubmission(sub submission) {
+	s.sub = sub
+	s.SubmissionID = sub.id()
+	s.observe(sub.status(), sub.details())
 }
 
 func (s *State) publishMode() string {
-	switch {
-	case s.Submission != nil:
-		return s.Submission.TargetPublishMode
-	case s.App != nil:
-		return s.App.TargetPublishMode
+	if s.sub == nil {
+		return ""
 	}
-	return ""
-}
-
-func (s *State) fileUploadURL() string {
-	switch {
-	case s.Submission != nil:
-		return s.Submission.FileUploadURL
-	case s.App != nil:
-		return s.App.FileUploadURL
-	}
-	return ""
-}
-
-// deliveryRollout is the rollout as the submission resource carries it.
-func (s *State) deliveryRollout() *storeapi.PackageRollout {
-	switch {
-	case s.Submission != nil:
-		r := s.Submission.PackageDeliveryOptions.PackageRollout
-		return &r
-	case s.App != nil:
-		r := s.App.PackageDeliveryOptions.PackageRollout
-		return &r
-	}
-	return nil
-}
-
-// Rollout returns the latest rollout known: after this run's changes if
-// any, else as read at the start.
-func (s *State) Rollout() *storeapi.PackageRollout {
-	if s.RolloutAfter != nil {
-		return s.RolloutAfter
-	}
-	return s.RolloutBefore
+	return s.sub.publishMode()
 }
 
 // rolloutCopy keeps a copy, so that later changes to a resource read from
@@ -230,23 +254,12 @@ func (s *State) plan(format string, args ...any) {
 	s.rep.Infof("dry run: would %s", msg)
 }
 
-// target names the submission for log lines.
+// target names the target submission for log lines.
 func (s *State) target() string {
-	id := s.SubmissionID
-	if id == "" {
-		id = "(new)"
+	if s.owner == nil {
+		return fmt.Sprintf("app submission %s of %s", orNew(s.SubmissionID), s.ApplicationID)
 	}
-	if s.FlightID != "" {
-		return fmt.Sprintf("submission %s of flight %s", id, s.flightLabel())
-	}
-	return fmt.Sprintf("app submission %s of %s", id, s.ApplicationID)
-}
-
-func (s *State) flightLabel() string {
-	if s.FlightName != "" {
-		return fmt.Sprintf("%q (%s)", s.FlightName, s.FlightID)
-	}
-	return s.FlightID
+	return s.owner.submissionLabel(s.SubmissionID)
 }
 
 // describe is the last known state in one line, for interruptions.
@@ -258,7 +271,7 @@ func (s *State) describe() string {
 	if s.Status != "" {
 		parts = append(parts, "status "+string(s.Status))
 	}
-	if r := s.Rollout(); r != nil && r.IsPackageRollout {
+	if r := s.Rollout.Latest(); r != nil && r.IsPackageRollout {
 		parts = append(parts, fmt.Sprintf("rollout %s at %s%%", r.PackageRolloutStatus, formatPct(r.PackageRolloutPercentage)))
 	}
 	return strings.Join(parts, ", ")
@@ -281,7 +294,7 @@ const (
 // Outputs returns the run's outputs as far as they are known (DESIGN.md,
 // "Outputs"); result holds the others as one JSON object, plus the
 // application ID and, when the wait ran out, "timed-out": "true".
-func (s *State) Outputs() map[string]string {
+func (s *Record) Outputs() map[string]string {
 	out := map[string]string{OutFinalized: strconv.FormatBool(s.Finalized)}
 	set := func(k, v string) {
 		if v != "" {
@@ -291,7 +304,7 @@ func (s *State) Outputs() map[string]string {
 	set(OutFlightID, s.FlightID)
 	set(OutSubmissionID, s.SubmissionID)
 	set(OutSubmissionStatus, string(s.Status))
-	if r := s.Rollout(); r != nil {
+	if r := s.Rollout.Latest(); r != nil {
 		set(OutRolloutStatus, string(r.PackageRolloutStatus))
 		if r.IsPackageRollout || r.PackageRolloutStatus != "" {
 			set(OutRolloutPercentage, formatPct(r.PackageRolloutPercentage))
@@ -310,7 +323,7 @@ func (s *State) Outputs() map[string]string {
 	if s.TimedOut {
 		result["timed-out"] = "true"
 	}
-	if s.cfg != nil && s.cfg.DryRun {
+	if s.DryRun {
 		result["dry-run"] = "true"
 	}
 	b, _ := json.Marshal(result) // a map of strings always marshals
@@ -320,7 +333,7 @@ func (s *State) Outputs() map[string]string {
 
 // Report writes every output and the job summary through r, and returns
 // the first error met. Callers use it on failure too.
-func (s *State) Report(r ci.Reporter) error {
+func (s *Record) Report(r ci.Reporter) error {
 	outs := s.Outputs()
 	var first error
 	for _, k := range []string{OutFlightID, OutSubmissionID, OutSubmissionStatus, OutRolloutStatus,

@@ -13,10 +13,10 @@ import (
 // the status timeline with the time spent in each status, the rollout
 // before and after, the errors, warnings and certification reports, the
 // notices and, in a dry run, the plan. It is written on failure too.
-func (s *State) SummaryMarkdown() string {
+func (s *Record) SummaryMarkdown() string {
 	var b strings.Builder
 	title := "storeflight"
-	if s.cfg != nil && s.cfg.DryRun {
+	if s.DryRun {
 		title += " (dry run)"
 	}
 	fmt.Fprintf(&b, "## %s\n\n", title)
@@ -42,6 +42,8 @@ func (s *State) SummaryMarkdown() string {
 		sub += " (created by this run)"
 	case s.Continued:
 		sub += " (continued from an earlier run)"
+	case s.TakenOver:
+		sub += " (taken over: an untouched copy of the last published submission)"
 	}
 	if s.SubmissionID != "" || s.Created {
 		kind := "Submission"
@@ -57,11 +59,11 @@ func (s *State) SummaryMarkdown() string {
 	if s.PreviousRollout != "" {
 		row("Previous rollout", fmt.Sprintf("%s %s", s.PreviousRollout, code(s.PreviousRolloutID)))
 	}
-	row("Rollout before", rolloutText(s.RolloutBefore))
-	if s.RolloutAfter != nil {
-		row("Rollout after", rolloutText(s.RolloutAfter))
+	row("Rollout before", rolloutText(s.Rollout.Before))
+	if s.Rollout.After != nil {
+		row("Rollout after", rolloutText(s.Rollout.After))
 	}
-	if r := s.Rollout(); r != nil && r.HasFallback() {
+	if r := s.Rollout.Latest(); r != nil && r.HasFallback() {
 		row("Fallback submission", code(r.FallbackSubmissionID))
 	}
 	if s.Finalized {

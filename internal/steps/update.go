@@ -22,97 +22,198 @@ func (updateStep) Skip(s *State) string {
 	switch {
 	case !s.cfg.WantsUpdate():
 		return "no update input given (packages, notes-for-certification, target-publish-mode, target-publish-date, mandatory-update, mandatory-update-effective-date or update: true)"
-	case s.Continued:
-		return fmt.Sprintf("%s already holds this run's packages from an earlier run", s.target())
+	case s.Continued && s.Status != storeapi.StatusPendingCommit:
+		return fmt.Sprintf("%s is %s: an earlier run of these inputs updated and committed it", s.target(), s.Status)
 	}
 	return ""
 }
 
 func (updateStep) Run(ctx context.Context, s *State) error {
-	if s.Submission == nil {
+	if s.sub == nil {
 		return fmt.Errorf("no flight submission to update")
 	}
-	if len(s.cfg.Packages) > 0 && s.Submission.FileUploadURL == "" && s.SubmissionID != "" {
+	if len(s.cfg.Packages) > 0 && s.sub.uploadURL() == "" && s.SubmissionID != "" {
 		return errNoUploadURL(s)
 	}
-	next := *s.Submission
-	changes := applyUpdate(s.cfg, &next)
+	next, changes, err := s.sub.withUpdate(s.cfg, s.clonedFrom)
+	if err != nil {
+		return err
+	}
 	s.Updated = changes
+	s.updateRan = true
 	if len(changes) == 0 {
 		s.rep.Infof("no field of %s changes (update: true sends it back as it is)", s.target())
 	}
 	for _, c := range changes {
 		s.rep.Infof("%s: %s → %s", c.Field, c.Before, c.After)
 	}
+	if p := s.cfg.RolloutPercentage; p != nil {
+		note100(s, *p)
+	}
 	if s.dryRun() {
 		s.plan("update %s: %d field(s) changed, as listed", s.target(), len(changes))
 		for _, c := range changes {
 			s.Plan = append(s.Plan, fmt.Sprintf("  %s: %s → %s", c.Field, c.Before, c.After))
 		}
-		s.Submission = &next
+		s.sub = next
 		return nil
 	}
-	got, err := s.store.UpdateFlightSubmission(ctx, s.ApplicationID, s.FlightID, &next)
+	got, err := s.owner.update(ctx, next)
 	if err != nil {
 		return fmt.Errorf("update %s: %w", s.target(), err)
 	}
-	s.setFlightSubmission(got)
-	s.RolloutAfter = rolloutCopy(&got.PackageDeliveryOptions.PackageRollout)
+	s.setSubmission(got)
+	r := got.deliveryRollout()
+	s.Rollout.record(&r, false)
 	s.rep.Infof("updated %s (%d field(s))", s.target(), len(changes))
 	return nil
 }
 
-// applyUpdate changes sub as the inputs ask and returns the changes.
-func applyUpdate(cfg *config.Config, sub *storeapi.FlightSubmission) []FieldChange {
-	var ch []FieldChange
-	add := func(field, before, after string) {
-		if before != after {
-			ch = append(ch, FieldChange{Field: field, Before: before, After: after})
-		}
+// The submission fields an update sets, by their names in change lists.
+const (
+	fieldRolloutOn     = "packageRollout.isPackageRollout"
+	fieldRolloutPct    = "packageRollout.packageRolloutPercentage"
+	fieldMandatory     = "isMandatoryUpdate"
+	fieldMandatoryDate = "mandatoryUpdateEffectiveDate"
+	fieldPublishMode   = "targetPublishMode"
+	fieldPublishDate   = "targetPublishDate"
+	fieldNotes         = "notesForCertification"
+)
+
+// updateFields are those fields in the order change lists show them (after
+// the packages), with the input that sets each.
+var updateFields = []struct{ field, input string }{
+	{fieldRolloutOn, "rollout-percentage"},
+	{fieldRolloutPct, "rollout-percentage"},
+	{fieldMandatory, "mandatory-update"},
+	{fieldMandatoryDate, "mandatory-update-effective-date"},
+	{fieldPublishMode, "target-publish-mode"},
+	{fieldPublishDate, "target-publish-date"},
+	{fieldNotes, "notes-for-certification"},
+}
+
+// inputValues returns the value of each field the inputs set, formatted as
+// fieldValues formats a submission's. A submission this run creates is
+// exactly what the inputs say: without a rollout input its gradual rollout
+// is off, and without mandatory-update it is not mandatory, whatever the
+// create cloned.
+func inputValues(cfg *config.Config, created bool) map[string]string {
+	v := map[string]string{}
+	switch {
+	case cfg.RolloutPercentage != nil:
+		v[fieldRolloutOn], v[fieldRolloutPct] = "true", formatPct(*cfg.RolloutPercentage)
+	case created:
+		v[fieldRolloutOn], v[fieldRolloutPct] = "false", "0"
 	}
-	if len(cfg.Packages) > 0 {
-		before := describePackages(sub.FlightPackages)
-		sub.FlightPackages = newPackages(cfg.PackageMode, sub.FlightPackages, cfg.Packages)
-		add("flightPackages", before, describePackages(sub.FlightPackages))
-	}
-	if p := cfg.RolloutPercentage; p != nil {
-		r := &sub.PackageDeliveryOptions.PackageRollout
-		add("packageRollout.isPackageRollout", strconv.FormatBool(r.IsPackageRollout), "true")
-		add("packageRollout.packageRolloutPercentage", formatPct(r.PackageRolloutPercentage), formatPct(*p))
-		r.IsPackageRollout = true
-		r.PackageRolloutPercentage = *p
-	}
-	if m := cfg.MandatoryUpdate; m != nil {
-		o := &sub.PackageDeliveryOptions
-		add("isMandatoryUpdate", strconv.FormatBool(o.IsMandatoryUpdate), strconv.FormatBool(*m))
-		o.IsMandatoryUpdate = *m
+	switch {
+	case cfg.MandatoryUpdate != nil:
+		v[fieldMandatory] = strconv.FormatBool(*cfg.MandatoryUpdate)
+	case created:
+		v[fieldMandatory] = "false"
 	}
 	if d := cfg.MandatoryUpdateEffectiveDate; d != nil {
-		o := &sub.PackageDeliveryOptions
-		v := storeTime(*d)
-		add("mandatoryUpdateEffectiveDate", quote(o.MandatoryUpdateEffectiveDate), quote(v))
-		o.MandatoryUpdateEffectiveDate = v
+		v[fieldMandatoryDate] = quote(storeTime(*d))
 	}
 	if m := cfg.TargetPublishMode; m != "" {
-		add("targetPublishMode", quote(sub.TargetPublishMode), quote(m))
+		v[fieldPublishMode] = quote(m)
+	}
+	if d := cfg.TargetPublishDate; d != nil {
+		v[fieldPublishDate] = quote(storeTime(*d))
+	}
+	if n := cfg.NotesForCertification; n != nil {
+		v[fieldNotes] = quote(*n)
+	}
+	return v
+}
+
+// deliveryValues returns the values of the update's fields in a
+// submission's delivery options, publish settings and notes.
+func deliveryValues(o storeapi.PackageDeliveryOptions, mode, date, notes string) map[string]string {
+	r := o.PackageRollout
+	return map[string]string{
+		fieldRolloutOn:     strconv.FormatBool(r.IsPackageRollout),
+		fieldRolloutPct:    formatPct(r.PackageRolloutPercentage),
+		fieldMandatory:     strconv.FormatBool(o.IsMandatoryUpdate),
+		fieldMandatoryDate: quote(normalTime(o.MandatoryUpdateEffectiveDate)),
+		fieldPublishMode:   quote(mode),
+		fieldPublishDate:   quote(normalTime(date)),
+		fieldNotes:         quote(notes),
+	}
+}
+
+// normalTime writes a Store date as storeTime does, so that the same
+// instant compares equal however the Store formats it.
+func normalTime(v string) string {
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return storeTime(t)
+	}
+	return v
+}
+
+// applyUpdate changes sub as the inputs ask; created says this run made it.
+func applyUpdate(cfg *config.Config, sub *storeapi.FlightSubmission, created bool) {
+	if len(cfg.Packages) > 0 {
+		sub.FlightPackages = newPackages(cfg.PackageMode, sub.FlightPackages, cfg.Packages)
+	}
+	o := &sub.PackageDeliveryOptions
+	switch {
+	case cfg.RolloutPercentage != nil:
+		o.PackageRollout.IsPackageRollout, o.PackageRollout.PackageRolloutPercentage = true, *cfg.RolloutPercentage
+	case created:
+		o.PackageRollout.IsPackageRollout, o.PackageRollout.PackageRolloutPercentage = false, 0
+	}
+	switch {
+	case cfg.MandatoryUpdate != nil:
+		o.IsMandatoryUpdate = *cfg.MandatoryUpdate
+	case created:
+		o.IsMandatoryUpdate = false
+	}
+	if d := cfg.MandatoryUpdateEffectiveDate; d != nil {
+		o.MandatoryUpdateEffectiveDate = storeTime(*d)
+	}
+	if m := cfg.TargetPublishMode; m != "" {
 		sub.TargetPublishMode = m
 	}
 	if d := cfg.TargetPublishDate; d != nil {
-		v := storeTime(*d)
-		add("targetPublishDate", quote(sub.TargetPublishDate), quote(v))
-		sub.TargetPublishDate = v
+		sub.TargetPublishDate = storeTime(*d)
 	}
 	if n := cfg.NotesForCertification; n != nil {
-		add("notesForCertification", quote(sub.NotesForCertification), quote(*n))
 		sub.NotesForCertification = *n
+	}
+}
+
+// fieldChanges lists what an update changes: the packages (when given)
+// and each field the inputs set, from before to after. For a submission
+// this run creates, before is the last published one (what users get
+// now), so that a dry run, which cannot see the clone, lists the same.
+func fieldChanges(cfg *config.Config, created bool, packagesField string, before, after submission) []FieldChange {
+	var ch []FieldChange
+	add := func(field, from, to string) {
+		if from != to {
+			ch = append(ch, FieldChange{Field: field, Before: from, After: to})
+		}
+	}
+	if len(cfg.Packages) > 0 {
+		add(packagesField, describePackages(before.packages()), describePackages(after.packages()))
+	}
+	set := inputValues(cfg, created)
+	from, to := before.fieldValues(), after.fieldValues()
+	for _, f := range updateFields {
+		if _, ok := set[f.field]; ok {
+			add(f.field, from[f.field], to[f.field])
+		}
 	}
 	return ch
 }
 
-// newPackages returns the package list after adding files. Replace marks
-// every existing entry PendingDelete; add keeps them, except an entry with
-// the same fileName as a new file, which the new entry replaces. Existing
-// entries keep their id; new ones have none (STOREAPI.md §4.2).
+// newPackages returns the package list after adding files. What happens
+// to the existing entries is the package mode's: replace makes each one
+// PendingDelete, add keeps them. In every mode an existing entry with the
+// same fileName as a new file makes way for it: PendingDelete if it was
+// Uploaded, removed if it was PendingUpload, since the Store refuses
+// PendingUpload → PendingDelete (so replace removes every PendingUpload
+// entry). Existing entries keep their id; new ones have none (STOREAPI.md
+// §4.2).
 func newPackages(mode config.PackageMode, existing []storeapi.Package, files []config.Package) []storeapi.Package {
 	names := make(map[string]bool, len(files))
 	for _, f := range files {
@@ -120,11 +221,10 @@ func newPackages(mode config.PackageMode, existing []storeapi.Package, files []c
 	}
 	out := make([]storeapi.Package, 0, len(existing)+len(files))
 	for _, p := range existing {
-		if mode == config.PackageAdd {
-			if names[p.FileName] {
+		if names[p.FileName] || mode != config.PackageAdd {
+			if p.FileStatus == storeapi.FileStatusPendingUpload {
 				continue
 			}
-		} else {
 			p.FileStatus = storeapi.FileStatusPendingDelete
 		}
 		out = append(out, p)

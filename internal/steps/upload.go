@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,7 +27,7 @@ func (uploadStep) Skip(s *State) string {
 	switch {
 	case len(s.cfg.Packages) == 0:
 		return "no packages given"
-	case s.Submission != nil && s.Status != storeapi.StatusPendingCommit && s.Status != "":
+	case s.sub != nil && s.Status != storeapi.StatusPendingCommit && s.Status != "":
 		return fmt.Sprintf("%s is %s: its packages were uploaded and committed by an earlier run", s.target(), s.Status)
 	}
 	return ""
@@ -52,18 +53,18 @@ func (uploadStep) Run(ctx context.Context, s *State) error {
 		}
 		return nil
 	}
-	sas := s.fileUploadURL()
+	sas := s.sub.uploadURL()
 	if sas == "" {
 		return errNoUploadURL(s)
 	}
 	maskSAS(s, sas)
 
 	opts := upload.Options{}
-	if s.deps.UploadOptions != nil {
-		opts = *s.deps.UploadOptions
+	if s.upload.options != nil {
+		opts = *s.upload.options
 	}
-	if s.deps.UploadTransport != nil {
-		opts.Transport = s.deps.UploadTransport
+	if s.upload.transport != nil {
+		opts.Transport = s.upload.transport
 	}
 	start := s.clock.Now()
 	var mu sync.Mutex
@@ -96,17 +97,20 @@ func errNoUploadURL(s *State) error {
 }
 
 // maskSAS hides the SAS signature and the whole URL in all later output:
-// transport errors carry the full URL (LIBRARIES.md §4).
+// transport errors carry the full URL (LIBRARIES.md §4). The signature is
+// masked as it is (a '+' kept: a query decoder would turn it into a space),
+// URL-escaped, and as the URL carries it.
 func maskSAS(s *State, sas string) {
-	if u, err := url.Parse(sas); err == nil {
-		for _, v := range u.Query()["sig"] {
-			if v != "" {
-				s.rep.Mask(v)
-			}
+	_, q, _ := strings.Cut(sas, "?")
+	for kv := range strings.SplitSeq(q, "&") {
+		raw, ok := strings.CutPrefix(kv, "sig=")
+		if !ok || raw == "" {
+			continue
 		}
-		if raw := u.Query().Get("sig"); raw != "" {
-			// The signature appears URL-escaped in the URL itself.
-			s.rep.Mask(url.QueryEscape(raw))
+		s.rep.Mask(raw)
+		if sig, err := url.PathUnescape(raw); err == nil {
+			s.rep.Mask(sig)
+			s.rep.Mask(url.QueryEscape(sig))
 		}
 	}
 	s.rep.Mask(sas)

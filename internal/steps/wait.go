@@ -171,8 +171,7 @@ func (s *State) waitReached(ctx context.Context, held bool) error {
 		if err != nil {
 			return fmt.Errorf("read rollout of %s: %w", s.target(), err)
 		}
-		s.RolloutAfter = rolloutCopy(r)
-		s.rollout = r
+		s.Rollout.record(r, true)
 	}
 	return nil
 }

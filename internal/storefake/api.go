@@ -329,6 +329,11 @@ func (s *Server) createSubmission(r *http.Request) (int, any) {
 			c.extra = cloneRaw(p.extra)
 			sub.packages = append(sub.packages, &c)
 		}
+		if s.cloneWithoutRollout {
+			sub.noRolloutObject = true
+		} else {
+			sub.rollout.enabled, sub.rollout.pct = prev.rollout.enabled, prev.rollout.pct
+		}
 		sub.mandatory, sub.mandatoryDate = prev.mandatory, prev.mandatoryDate
 		sub.deliveryExtra = cloneRaw(prev.deliveryExtra)
 		sub.mode, sub.date, sub.notes = prev.mode, prev.date, prev.notes
@@ -425,7 +430,9 @@ func (s *Server) renderSubmission(sub *submission) map[string]any {
 	for k, v := range sub.deliveryExtra {
 		pdo[k] = v
 	}
-	pdo["packageRollout"] = sub.rollout.render()
+	if !sub.noRolloutObject {
+		pdo["packageRollout"] = sub.rollout.render()
+	}
 	pdo["isMandatoryUpdate"] = sub.mandatory
 	pdo["mandatoryUpdateEffectiveDate"] = sub.mandatoryDate
 	m["packageDeliveryOptions"] = pdo
@@ -507,7 +514,7 @@ func (s *Server) updateSubmission(r *http.Request) (int, any) {
 			newPkgs = append(newPkgs, p)
 		}
 	}
-	rl, mandatory, mandatoryDate, dextra := sub.rollout, sub.mandatory, sub.mandatoryDate, sub.deliveryExtra
+	rl, noRollout, mandatory, mandatoryDate, dextra := sub.rollout, sub.noRolloutObject, sub.mandatory, sub.mandatoryDate, sub.deliveryExtra
 	if raw, ok := body["packageDeliveryOptions"]; ok {
 		var pdo map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &pdo); err != nil {
@@ -524,6 +531,7 @@ func (s *Server) updateSubmission(r *http.Request) (int, any) {
 				if err := json.Unmarshal(v, &pr); err != nil {
 					return 0, errParam("packageDeliveryOptions.packageRollout is not valid: %v.", err)
 				}
+				noRollout = false
 				if pr.IsPackageRollout != nil {
 					rl.enabled = *pr.IsPackageRollout
 				}
@@ -573,7 +581,7 @@ func (s *Server) updateSubmission(r *http.Request) (int, any) {
 	}
 
 	sub.packages = newPkgs
-	sub.rollout.enabled, sub.rollout.pct = rl.enabled, rl.pct
+	sub.rollout.enabled, sub.rollout.pct, sub.noRolloutObject = rl.enabled, rl.pct, noRollout
 	sub.mandatory, sub.mandatoryDate, sub.deliveryExtra = mandatory, mandatoryDate, dextra
 	sub.mode, sub.date, sub.notes = mode, date, notes
 	for k, v := range body {

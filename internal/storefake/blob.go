@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -421,35 +422,30 @@ func (s *Server) checkUpload(sub *submission) (Detail, bool) {
 }
 
 // packageVersion reads the Identity Version of an .msix/.appx (or bundle)
-// inside the uploaded ZIP, without holding the package in memory.
+// inside the uploaded ZIP, without holding the package in memory. For an
+// upload file (.msixupload, .appxupload) it is the version of the package
+// or bundle inside it, as Partner Center shows.
 func (s *Server) packageVersion(outer *os.File, zf *zip.File) string {
-	var ra io.ReaderAt
-	size := int64(zf.UncompressedSize64)
-	if zf.Method == zip.Store {
-		off, err := zf.DataOffset()
-		if err != nil {
-			return ""
-		}
-		ra = io.NewSectionReader(outer, off, int64(zf.CompressedSize64))
-	} else {
-		rc, err := zf.Open()
-		if err != nil {
-			return ""
-		}
-		defer rc.Close()
-		tmp, err := os.CreateTemp(s.blobDir, ".pkg-*")
-		if err != nil {
-			return ""
-		}
-		defer os.Remove(tmp.Name())
-		defer tmp.Close()
-		if size, err = io.Copy(tmp, rc); err != nil {
-			return ""
-		}
-		ra = tmp
-	}
-	inner, err := zip.NewReader(ra, size)
+	return s.entryVersion(outer, zf, 0)
+}
+
+func (s *Server) entryVersion(ra io.ReaderAt, zf *zip.File, depth int) string {
+	inner, done, err := s.openNested(ra, zf)
 	if err != nil {
+		return ""
+	}
+	defer done()
+	switch strings.ToLower(path.Ext(zf.Name)) {
+	case ".msixupload", ".appxupload":
+		if depth > 0 {
+			return ""
+		}
+		for _, f := range inner.File {
+			switch strings.ToLower(path.Ext(f.Name)) {
+			case ".msix", ".appx", ".msixbundle", ".appxbundle":
+				return s.entryVersion(inner.ra, f, depth+1)
+			}
+		}
 		return ""
 	}
 	for _, want := range []string{"AppxManifest.xml", "AppxMetadata/AppxBundleManifest.xml"} {
@@ -460,6 +456,48 @@ func (s *Server) packageVersion(outer *os.File, zf *zip.File) string {
 		}
 	}
 	return ""
+}
+
+// nestedZip is a ZIP archive stored as an entry of another.
+type nestedZip struct {
+	*zip.Reader
+	ra io.ReaderAt
+}
+
+// openNested opens the ZIP entry zf of the archive read through ra: a
+// stored entry in place, a compressed one through a temporary file.
+func (s *Server) openNested(ra io.ReaderAt, zf *zip.File) (nestedZip, func(), error) {
+	none := func() {}
+	if zf.Method == zip.Store {
+		off, err := zf.DataOffset()
+		if err != nil {
+			return nestedZip{}, none, err
+		}
+		sec := io.NewSectionReader(ra, off, int64(zf.CompressedSize64))
+		zr, err := zip.NewReader(sec, int64(zf.CompressedSize64))
+		return nestedZip{zr, sec}, none, err
+	}
+	rc, err := zf.Open()
+	if err != nil {
+		return nestedZip{}, none, err
+	}
+	defer rc.Close()
+	tmp, err := os.CreateTemp(s.blobDir, ".pkg-*")
+	if err != nil {
+		return nestedZip{}, none, err
+	}
+	done := func() { tmp.Close(); os.Remove(tmp.Name()) }
+	size, err := io.Copy(tmp, rc)
+	if err != nil {
+		done()
+		return nestedZip{}, none, err
+	}
+	zr, err := zip.NewReader(tmp, size)
+	if err != nil {
+		done()
+		return nestedZip{}, none, err
+	}
+	return nestedZip{zr, tmp}, done, nil
 }
 
 func manifestVersion(f *zip.File) string {

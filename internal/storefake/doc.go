@@ -10,13 +10,27 @@
 // commit time and the Stages durations, so a test with a clock.Fake sees every
 // stage deterministically.
 //
-// Where STOREAPI.md marks a behaviour as inferred ([I]) or says nothing, the
-// simulator chooses as follows:
+// Where the real Store's behaviour is unknown, the simulator takes the
+// harsher reading, so that tests trust nothing the Store may not do:
 //
-//   - listflights answers 404 ResourceNotFound when the app has no flights,
-//     as the documentation's error table says; @nextLink is present only when
-//     more flights follow and is relative to /v1.0/my/
-//     ("applications/{id}/listflights/?skip=2&top=2").
+//   - listflights answers 404 ResourceNotFound when the app has no flights
+//     (not 200 with an empty list), as the documentation's error table says.
+//   - A create clones the last published submission's delivery options, its
+//     gradual rollout included (isPackageRollout and the percentage; status
+//     PackageRolloutNotStarted): a clone of a rolled-out submission starts a
+//     gradual rollout nobody asked for unless the client turns it off.
+//     Options.CloneWithoutRollout clones them without a packageRollout
+//     object instead, absent until a PUT sends one; tests run both.
+//   - A fileUploadUrl's SAS expires at its se= on the simulator's clock
+//     (Options.SASTTL after the create); a GET of the submission hands out
+//     the same, expired URL, never a fresh one, and the blob endpoint
+//     refuses an expired SAS with 403 AuthenticationFailed, as Azure does.
+//
+// Where STOREAPI.md marks a behaviour as inferred ([I]) or says nothing
+// else, the simulator chooses as follows:
+//
+//   - listflights' @nextLink is present only when more flights follow and
+//     is relative to /v1.0/my/ ("applications/{id}/listflights/?skip=2&top=2").
 //   - A flight or application without a pending (or published) submission
 //     omits pendingFlightSubmission (lastPublishedFlightSubmission) entirely.
 //   - A submission that exists but belongs to another app or flight answers
@@ -38,7 +52,10 @@
 //     ReleaseFailed ends Release, PublishFailed ends Publishing. A submission
 //     sent back to PendingCommit can be edited and committed again.
 //   - The ZIP check runs when CommitStarted ends; an InvalidArchive or
-//     MissingFiles result wins over a scripted failure.
+//     MissingFiles result wins over a scripted failure. It sets each new
+//     package's version from its manifest; for an upload file
+//     (.msixupload, .appxupload) from the package or bundle inside it,
+//     stored or compressed. Until then a new entry has no version.
 //   - On publication with gradual rollout enabled, fallbackSubmissionId is the
 //     previously published submission, or that one's own fallback when its
 //     rollout was halted (the next rollout runs from the last finalized one).

@@ -68,6 +68,11 @@ type Options struct {
 	// BlobDir keeps uploaded blobs and blocks. "" = a temporary directory
 	// removed by Close.
 	BlobDir string
+	// CloneWithoutRollout makes a create clone the last published
+	// submission's delivery options without their packageRollout object,
+	// which then stays absent until a PUT sends one. By default a create
+	// clones the rollout too (enabled and percentage).
+	CloneWithoutRollout bool
 }
 
 // Server is the simulated Store API and blob endpoint. It is safe for
@@ -80,6 +85,8 @@ type Server struct {
 	sasTTL   time.Duration
 	blobDir  string
 	tempDir  bool
+	// cloneWithoutRollout: see Options.CloneWithoutRollout.
+	cloneWithoutRollout bool
 
 	mu          sync.Mutex
 	apps        map[string]*app
@@ -109,20 +116,21 @@ func New(opts *Options) (*Server, error) {
 		opts = &Options{}
 	}
 	s := &Server{
-		clock:    opts.Clock,
-		stages:   opts.Stages,
-		budget:   opts.RequestBudget,
-		tokenTTL: opts.TokenTTL,
-		sasTTL:   opts.SASTTL,
-		blobDir:  opts.BlobDir,
-		apps:     map[string]*app{},
-		subs:     map[string]*submission{},
-		nextID:   1152921504621243649,
-		tokens:   map[string]time.Time{},
-		blobs:    map[string]*blobGrant{},
-		apiURL:   "https://" + inProcessAPIHost,
-		blobBase: "https://" + inProcessBlobHost,
-		hosts:    map[string]bool{inProcessAPIHost: true, inProcessBlobHost: true},
+		clock:               opts.Clock,
+		stages:              opts.Stages,
+		budget:              opts.RequestBudget,
+		tokenTTL:            opts.TokenTTL,
+		sasTTL:              opts.SASTTL,
+		blobDir:             opts.BlobDir,
+		cloneWithoutRollout: opts.CloneWithoutRollout,
+		apps:                map[string]*app{},
+		subs:                map[string]*submission{},
+		nextID:              1152921504621243649,
+		tokens:              map[string]time.Time{},
+		blobs:               map[string]*blobGrant{},
+		apiURL:              "https://" + inProcessAPIHost,
+		blobBase:            "https://" + inProcessBlobHost,
+		hosts:               map[string]bool{inProcessAPIHost: true, inProcessBlobHost: true},
 	}
 	if s.clock == nil {
 		s.clock = clock.Real{}

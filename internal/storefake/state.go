@@ -92,19 +92,22 @@ type submission struct {
 	details             statusDetails
 	packages            []*pkg
 	rollout             rollout
-	mandatory           bool
-	mandatoryDate       string
-	deliveryExtra       map[string]json.RawMessage
-	mode, date, notes   string
-	extra               map[string]json.RawMessage
-	uploadURL           string
-	blobName            string
-	portal              bool // created in Partner Center: the API may not change it
-	commits             int
-	failure             *Failure
-	releasedAt          time.Time
-	uploadedFiles       []string
-	history             []StatusChange
+	// noRolloutObject: packageDeliveryOptions has no packageRollout (a
+	// clone made with Options.CloneWithoutRollout, until a PUT sends one).
+	noRolloutObject   bool
+	mandatory         bool
+	mandatoryDate     string
+	deliveryExtra     map[string]json.RawMessage
+	mode, date, notes string
+	extra             map[string]json.RawMessage
+	uploadURL         string
+	blobName          string
+	portal            bool // created in Partner Center: the API may not change it
+	commits           int
+	failure           *Failure
+	releasedAt        time.Time
+	uploadedFiles     []string
+	history           []StatusChange
 }
 
 // StatusChange is one entry of a submission's status history.
@@ -272,6 +275,7 @@ type SeedSubmission struct {
 	Packages                                    []SeedPackage
 	Rollout                                     *SeedRollout
 	TargetPublishMode, TargetPublishDate, Notes string
+	MandatoryUpdate                             bool
 	// NoUploadURL marks a submission created in Partner Center: it has no
 	// fileUploadUrl and the API may not update, commit or delete it.
 	NoUploadURL bool
@@ -342,6 +346,7 @@ func (s *Server) seedSubmission(appID, flightID string, ss *SeedSubmission, defS
 	sub := &submission{
 		id: ss.ID, appID: appID, flightID: flightID,
 		mode: ss.TargetPublishMode, date: ss.TargetPublishDate, notes: ss.Notes,
+		mandatory:     ss.MandatoryUpdate,
 		mandatoryDate: defaultMandatoryDate,
 		rollout:       rollout{status: rolloutNotStarted, fallback: "0"},
 		portal:        ss.NoUploadURL,
@@ -420,9 +425,12 @@ type RolloutState struct {
 
 // SubmissionState is a snapshot of a submission.
 type SubmissionState struct {
-	ID, Status        string
-	Packages          []PackageState
-	Rollout           RolloutState
+	ID, Status string
+	Packages   []PackageState
+	Rollout    RolloutState
+	// RolloutObject is false while packageDeliveryOptions has no
+	// packageRollout (Options.CloneWithoutRollout).
+	RolloutObject     bool
 	TargetPublishMode string
 	Notes             string
 	MandatoryUpdate   bool
@@ -471,6 +479,7 @@ func (s *Server) Submission(appID, flightID, submissionID string) (SubmissionSta
 	st := SubmissionState{
 		ID: sub.id, Status: sub.status,
 		Rollout:           RolloutState{Enabled: sub.rollout.enabled, Percentage: sub.rollout.pct, Status: sub.rollout.status, Fallback: sub.rollout.fallback},
+		RolloutObject:     !sub.noRolloutObject,
 		TargetPublishMode: sub.mode, Notes: sub.notes, MandatoryUpdate: sub.mandatory,
 		Commits:       sub.commits,
 		UploadedFiles: slices.Clone(sub.uploadedFiles),

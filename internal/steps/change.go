@@ -19,15 +19,16 @@ const maxChangeAttempts = 5
 // each later one, so five attempts span about half a minute.
 const firstResendDelay = 2 * time.Second
 
-// sendOnce sends a change that must take effect at most once. When the
-// answer is lost (storeapi.ErrOutcomeUnknown), or, with conflictMayBeDone,
-// is a 409, check reads the state: a change that reached the Store shows
-// there at once, so when check says it is applied the change is done and
-// is not sent again. After a lost answer with the state unchanged, nothing
-// took effect, so sending again cannot make a second one; it is re-sent
-// after a growing pause, up to maxChangeAttempts in all. A 409 with the
-// state unchanged is the Store refusing the change and is returned as is.
-func sendOnce[T any](ctx context.Context, s *State, what string, conflictMayBeDone bool,
+// changeAtMostOnce sends a change that must take effect at most once, up to
+// maxChangeAttempts times while its answers are lost. When the answer is
+// lost (storeapi.ErrOutcomeUnknown), or, with conflictMayBeDone, is a 409,
+// check reads the state: a change that reached the Store shows there at
+// once, so when check says it is applied the change is done and is not sent
+// again. After a lost answer with the state unchanged, nothing took effect,
+// so sending again cannot make a second one; it is re-sent after a growing
+// pause. A 409 with the state unchanged is the Store refusing the change
+// and is returned as is.
+func changeAtMostOnce[T any](ctx context.Context, s *State, what string, conflictMayBeDone bool,
 	send func() (T, error), check func() (T, bool, error)) (T, error) {
 	var zero T
 	delay := firstResendDelay
