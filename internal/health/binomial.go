@@ -116,34 +116,32 @@ func betaContinuedFraction(a, b, x float64) float64 {
 	for m := 1; m <= maxIter; m++ {
 		fm := float64(m)
 		m2 := 2 * fm
-		aa := fm * (b - fm) * x / ((qam + m2) * (a + m2))
-		d = 1 + aa*d
-		if math.Abs(d) < tiny {
-			d = tiny
-		}
-		c = 1 + aa/c
-		if math.Abs(c) < tiny {
-			c = tiny
-		}
-		d = 1 / d
-		h *= d * c
-		aa = -(a + fm) * (qab + fm) * x / ((a + m2) * (qap + m2))
-		d = 1 + aa*d
-		if math.Abs(d) < tiny {
-			d = tiny
-		}
-		c = 1 + aa/c
-		if math.Abs(c) < tiny {
-			c = tiny
-		}
-		d = 1 / d
-		del := d * c
+		var del float64
+		c, d, del = lentzStep(fm*(b-fm)*x/((qam+m2)*(a+m2)), c, d)
+		h *= del
+		c, d, del = lentzStep(-(a+fm)*(qab+fm)*x/((a+m2)*(qap+m2)), c, d)
 		h *= del
 		if math.Abs(del-1) < eps {
 			break
 		}
 	}
 	return h
+}
+
+// lentzStep takes one partial numerator aa of the continued fraction and
+// returns the new c and d and the factor the value is multiplied by.
+func lentzStep(aa, c, d float64) (float64, float64, float64) {
+	const tiny = 1e-300
+	d = 1 + aa*d
+	if math.Abs(d) < tiny {
+		d = tiny
+	}
+	c = 1 + aa/c
+	if math.Abs(c) < tiny {
+		c = tiny
+	}
+	d = 1 / d
+	return c, d, d * c
 }
 
 // lnSqrt2Pi is log(sqrt(2*pi)).

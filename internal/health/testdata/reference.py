@@ -55,19 +55,15 @@ CASES = [
 
 
 def exact(k, n, p, q):
-    if k <= 0:
-        return Fraction(1)
-    if k > n:
-        return Fraction(0)
+    if k <= 0 or k > n:
+        return Fraction(int(k <= 0))
     num = sum(math.comb(n, j) * p**j * q**(n - j) for j in range(k, n + 1))
     return Fraction(num, (p + q) ** n)
 
 
 def by_sum(k, n, p, q):
-    if k <= 0:
-        return mpmath.mpf(1)
-    if k > n:
-        return mpmath.mpf(0)
+    if k <= 0 or k > n:
+        return mpmath.mpf(int(k <= 0))
     x = mpmath.mpf(p) / (p + q)
     y = mpmath.mpf(q) / (p + q)
 
@@ -99,10 +95,8 @@ def by_sum(k, n, p, q):
 
 
 def by_beta(k, n, p, q):
-    if k <= 0:
-        return mpmath.mpf(1)
-    if k > n:
-        return mpmath.mpf(0)
+    if k <= 0 or k > n:
+        return mpmath.mpf(int(k <= 0))
     x = mpmath.mpf(p) / (p + q)
     try:
         return mpmath.betainc(k, n - k + 1, 0, x, regularized=True)
