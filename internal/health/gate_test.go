@@ -106,7 +106,7 @@ func TestEvaluate(t *testing.T) {
 		},
 		{
 			name: "no failures on the old side: its rate is 0.5/N and a healthy new side advances",
-			in: inputFrom(runAt, 5, days(8, with(healthy(), func(d *dayData) { d.newCrash, d.oldCrash = 0, 0 }))),
+			in:   inputFrom(runAt, 5, days(8, with(healthy(), func(d *dayData) { d.newCrash, d.oldCrash = 0, 0 }))),
 			want: Advance, wantRule: RuleHealthy, wantWindow: week,
 			check: func(t *testing.T, r Result) {
 				if c := r.Kinds[0]; c.Old.Failures != 0 || !near(c.Old.Rate, 0.5/665000) || c.Ratio != 0 || c.PValue != 1 {
@@ -128,7 +128,7 @@ func TestEvaluate(t *testing.T) {
 		},
 		{
 			name: "a day without old usage rows holds and is left out of the sums",
-			in: inputFrom(runAt, 5, append(append(days(4, healthy()), with(healthy(), func(d *dayData) { d.noOldUsage = true })), days(3, healthy())...)),
+			in:   inputFrom(runAt, 5, append(append(days(4, healthy()), with(healthy(), func(d *dayData) { d.noOldUsage = true })), days(3, healthy())...)),
 			want: Hold, wantRule: RuleMissingDays, wantWindow: week, wantMissing: []time.Time{date(6)},
 			check: func(t *testing.T, r Result) {
 				if r.Kinds[0].New.Devices != 30000 {
