@@ -110,15 +110,15 @@ type Input struct {
 }
 
 // Window is a span of whole UTC days, both ends included. Last before
-// First makes it empty.
+// First, or the zero Window, is empty.
 type Window struct {
-	First time.Time `json:"first"`
-	Last  time.Time `json:"last"`
+	First time.Time
+	Last  time.Time
 }
 
 // Days returns the number of days in w.
 func (w Window) Days() int {
-	if w.Last.Before(w.First) {
+	if w.First.IsZero() || w.Last.Before(w.First) {
 		return 0
 	}
 	return int(w.Last.Sub(w.First)/(24*time.Hour)) + 1
@@ -160,14 +160,14 @@ type KindResult struct {
 
 // Day is one day of the window.
 type Day struct {
-	Date time.Time `json:"date"`
+	Date time.Time
 	// Counted: usagedaily has rows for both sides that day, so the day is
 	// in the sums.
-	Counted bool    `json:"counted"`
-	New     DaySide `json:"new"`
-	Old     DaySide `json:"old"`
+	Counted bool
+	New     DaySide
+	Old     DaySide
 	// Share is the new versions' share of the day's active devices.
-	Share float64 `json:"share"`
+	Share float64
 }
 
 // DaySide is one side's counts on one day, as the API gave them.
@@ -184,32 +184,33 @@ func (s DaySide) Rate(kind string) float64 {
 	return s.Failures[kind] / s.Devices
 }
 
-// Result is the gate's decision with everything that led to it.
+// Result is the gate's decision with everything that led to it. JSON,
+// ShortJSON, Figures and Markdown render it.
 type Result struct {
-	Decision Decision `json:"decision"`
+	Decision Decision
 	// Rule names the part of the rule that decided (RuleRegression, ...).
-	Rule string `json:"rule"`
+	Rule string
 	// Reason says why, with the figures that decided, in one sentence.
-	Reason string `json:"reason"`
+	Reason string
 	// WaitsFor says, for a hold, what a later run needs.
-	WaitsFor string `json:"waitsFor,omitempty"`
-	Window   Window `json:"window"`
+	WaitsFor string
+	Window   Window
 	// MissingDays are the window's days without usage rows for a side.
-	MissingDays []time.Time `json:"missingDays,omitempty"`
-	Percentage  float64     `json:"percentage"`
+	MissingDays []time.Time
+	Percentage  float64
 	// DaysAtStep counts the window's days on which the new versions had at
 	// least half the current percentage of the active devices.
-	DaysAtStep int `json:"daysAtStep"`
+	DaysAtStep int
 	// ExpectedFailures is the crash and hang failures the new side would
 	// have shown at the old side's rates.
-	ExpectedFailures float64 `json:"expectedFailures"`
+	ExpectedFailures float64
 	// NewVersions and OldVersions are the sides compared; SharedVersions,
 	// found on both, are left out of both.
-	NewVersions    []string     `json:"newVersions"`
-	OldVersions    []string     `json:"oldVersions"`
-	SharedVersions []string     `json:"sharedVersions,omitempty"`
-	Kinds          []KindResult `json:"kinds"`
-	Days           []Day        `json:"days"`
+	NewVersions    []string
+	OldVersions    []string
+	SharedVersions []string
+	Kinds          []KindResult
+	Days           []Day
 }
 
 // Held returns a hold decided before any data could be used (an analytics
