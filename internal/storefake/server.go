@@ -68,6 +68,8 @@ type Options struct {
 	// BlobDir keeps uploaded blobs and blocks. "" = a temporary directory
 	// removed by Close.
 	BlobDir string
+	// Analytics shapes the data of the analytics endpoints.
+	Analytics AnalyticsOptions
 }
 
 // Server is the simulated Store API and blob endpoint. It is safe for
@@ -101,6 +103,7 @@ type Server struct {
 
 	api       *http.ServeMux
 	transport *transport
+	analytics *analyticsState
 }
 
 // New returns a Server configured by opts (nil for defaults).
@@ -147,6 +150,7 @@ func New(opts *Options) (*Server, error) {
 	}
 	s.api = s.routes()
 	s.transport = &transport{s: s}
+	s.analytics = newAnalyticsState(opts.Analytics)
 	return s, nil
 }
 
