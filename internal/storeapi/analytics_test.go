@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/storeflight/storeflight/internal/clock"
+	"github.com/storeflight/storeflight/internal/storefake"
 )
 
 var (
@@ -227,5 +228,52 @@ func TestAnalyticsBadQuerySendsNothing(t *testing.T) {
 				t.Errorf("%d requests sent", m.attempts())
 			}
 		})
+	}
+}
+
+// The client against the simulator, which pages as the API does: the
+// same rows whether a page holds three rows or all of them.
+func TestAnalyticsAgainstStorefake(t *testing.T) {
+	t.Parallel()
+	read := func(pageRows int) ([]FailureHit, []UsageDay, int) {
+		clk := clock.NewFake(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+		srv, err := storefake.New(&storefake.Options{Clock: clk, BlobDir: t.TempDir(), Analytics: storefake.AnalyticsOptions{Lag: -1, PageRows: pageRows, Seed: 9}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { srv.Close() })
+		if err := srv.Seed(storefake.Seed{Apps: []storefake.SeedApp{{
+			ID: appID, Name: "App", Published: &storefake.SeedSubmission{Packages: []storefake.SeedPackage{{FileName: "a.msix", Version: "1.0.0.0"}}},
+			Flights: []storefake.SeedFlight{{Name: "Insiders", Published: &storefake.SeedSubmission{Packages: []storefake.SeedPackage{{FileName: "b.msix", Version: "2.0.0.0"}}}}},
+		}}}); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(6 * 24 * time.Hour)
+		c, err := New(srv.Credential(), &Options{BaseURL: srv.URL(), HTTPClient: srv.HTTPClient(), Clock: clk, RequestBudget: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := AnalyticsQuery{ApplicationID: appID, From: march1, To: march1.AddDate(0, 0, 5)}
+		hits, err := c.FailureHits(t.Context(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		usage, err := c.UsageDaily(t.Context(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hits, usage, len(srv.Requests())
+	}
+	hits, usage, requests := read(3)
+	allHits, allUsage, fewer := read(0)
+	if diff := cmp.Diff(allHits, hits); diff != "" {
+		t.Errorf("failure hits by pages of 3 (-one page +pages):\n%s", diff)
+	}
+	if diff := cmp.Diff(allUsage, usage); diff != "" {
+		t.Errorf("usage by pages of 3 (-one page +pages):\n%s", diff)
+	}
+	// Six days (March 1 to 6) of two versions, each with crashes and hangs.
+	if len(usage) != 12 || len(hits) < 20 || fewer != 2 || requests != (len(hits)+2)/3+(len(usage)+2)/3 {
+		t.Errorf("%d usage rows, %d failure rows, %d requests in pages of 3, %d in one", len(usage), len(hits), requests, fewer)
 	}
 }
