@@ -14,6 +14,7 @@ import (
 // usagedaily) the simulator serves.
 type analyticsFlags struct {
 	devices      float64
+	unreachable  float64
 	lag          time.Duration
 	rates        ratesFlag
 	versionRates versionRatesFlag
@@ -25,6 +26,7 @@ type analyticsFlags struct {
 func addAnalyticsFlags(fs *flag.FlagSet) *analyticsFlags {
 	a := &analyticsFlags{rates: ratesFlag(storefake.DefaultFailureRates), versionRates: versionRatesFlag{}}
 	fs.Float64Var(&a.devices, "devices", storefake.DefaultAnalyticsDevices, "active devices a day of the app, and of each flight, which the rollout percentage splits between the new and the old packages")
+	fs.Float64Var(&a.unreachable, "unreachable", storefake.DefaultUnreachable, "share of those devices a gradual rollout cannot reach (Windows too old for it): they keep the old packages until the rollout is finalized")
 	fs.DurationVar(&a.lag, "analytics-lag", storefake.DefaultAnalyticsLag, "how long after a UTC day ends its analytics rows appear (0: at once)")
 	fs.Var(&a.rates, "failure-rate", "daily failure rates `CRASH,HANG` (the share of a version's devices that crash, and that hang) of versions without -version-failure-rate")
 	fs.Var(a.versionRates, "version-failure-rate", "one package version's daily failure rates, as `VERSION=CRASH,HANG` (repeatable)")
@@ -39,15 +41,22 @@ func (a *analyticsFlags) options() (storefake.AnalyticsOptions, error) {
 	if a.devices <= 0 {
 		return storefake.AnalyticsOptions{}, fmt.Errorf("-devices %g: want a number of devices above 0", a.devices)
 	}
+	if a.unreachable < 0 || a.unreachable >= 1 {
+		return storefake.AnalyticsOptions{}, fmt.Errorf("-unreachable %g: want a share from 0 to below 1", a.unreachable)
+	}
 	if a.countScale <= 0 || a.countScale > 1 {
 		return storefake.AnalyticsOptions{}, fmt.Errorf("-count-scale %g: want a number above 0 and at most 1", a.countScale)
 	}
-	lag := a.lag
+	// The options' zero is the default: none is negative there.
+	lag, unreachable := a.lag, a.unreachable
 	if lag <= 0 {
-		lag = -1 // at once; the options' zero is the default
+		lag = -1
+	}
+	if unreachable == 0 {
+		unreachable = -1
 	}
 	return storefake.AnalyticsOptions{
-		Devices: a.devices, Lag: lag, Rates: storefake.FailureRates(a.rates), VersionRates: a.versionRates,
+		Devices: a.devices, Unreachable: unreachable, Lag: lag, Rates: storefake.FailureRates(a.rates), VersionRates: a.versionRates,
 		MissingDays: a.missing, CountScale: a.countScale, Seed: a.seed,
 	}, nil
 }

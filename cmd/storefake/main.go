@@ -19,7 +19,7 @@
 // -rolling, one still rolling out at 5%.
 //
 // The analytics endpoints serve data made from the simulated rollouts;
-// -devices, -analytics-lag, -failure-rate, -version-failure-rate,
+// -devices, -unreachable, -analytics-lag, -failure-rate, -version-failure-rate,
 // -missing-day, -count-scale and -analytics-seed shape it:
 //
 //	storefake -version-failure-rate 2.0.0.0=0.012,0.002 -missing-day 2026-03-04

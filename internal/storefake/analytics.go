@@ -23,6 +23,11 @@ type AnalyticsOptions struct {
 	// own. The latest published submission's versions get its rollout
 	// percentage of them, its fallback's versions the rest. Default 100,000.
 	Devices float64
+	// Unreachable is the share of each audience that a gradual rollout
+	// cannot reach (Windows too old for it): those devices keep the
+	// fallback's packages until the rollout is finalized, so the old side
+	// keeps rows at 100%. Default 2%; negative means none.
+	Unreachable float64
 	// Lag is how long after a UTC day ends its rows appear. Default 24h;
 	// negative means at once.
 	Lag time.Duration
@@ -49,6 +54,7 @@ type AnalyticsOptions struct {
 // Analytics defaults.
 const (
 	DefaultAnalyticsDevices = 100_000
+	DefaultUnreachable      = 0.02
 	DefaultAnalyticsLag     = 24 * time.Hour
 	DefaultCountScale       = 0.7
 	maxAnalyticsTop         = 10000
@@ -60,6 +66,12 @@ var DefaultFailureRates = FailureRates{Crash: 0.004, Hang: 0.002}
 func (o AnalyticsOptions) withDefaults() AnalyticsOptions {
 	if o.Devices <= 0 {
 		o.Devices = DefaultAnalyticsDevices
+	}
+	switch {
+	case o.Unreachable == 0:
+		o.Unreachable = DefaultUnreachable
+	case o.Unreachable < 0 || o.Unreachable >= 1:
+		o.Unreachable = 0
 	}
 	switch {
 	case o.Lag == 0:
@@ -194,9 +206,9 @@ func cmpID(a, b string) int {
 }
 
 // ownShare is the share of its audience that sub's rollout gives sub's
-// packages at t: the percentage while in progress, the percentage it had
-// when halted (those devices keep the packages), all of it once complete
-// or without a gradual rollout.
+// packages at t: the percentage of the devices it can reach while in
+// progress, the same it had when halted (those devices keep the
+// packages), all of them once complete or without a gradual rollout.
 func (a *analyticsState) ownShare(sub *submission, t time.Time) float64 {
 	spans := a.spans[sub.id]
 	r := sub.rollout
@@ -209,15 +221,14 @@ func (a *analyticsState) ownShare(sub *submission, t time.Time) float64 {
 	if !r.enabled {
 		return 1
 	}
+	reachable := 1 - a.opts.Unreachable
 	switch r.status {
 	case rolloutInProgress:
-		return r.pct / 100
+		return reachable * r.pct / 100
 	case rolloutStopped:
 		for i := len(spans) - 1; i >= 0; i-- {
-			if sp := spans[i]; sp.until.Before(t) || sp.until.Equal(t) {
-				if sp.rollout.status == rolloutInProgress {
-					return sp.rollout.pct / 100
-				}
+			if sp := spans[i]; !sp.until.After(t) && sp.rollout.status == rolloutInProgress {
+				return reachable * sp.rollout.pct / 100
 			}
 		}
 		return 0

@@ -88,7 +88,7 @@ func (f *fixture) publishGradual(pct float64) string {
 // change, weighted by the part of the day each state lasted.
 func TestUsageFollowsTheRollout(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, &Options{Stages: minuteStages})
+	f := newFixture(t, &Options{Stages: minuteStages, Analytics: AnalyticsOptions{Unreachable: -1}})
 	f.seedFlightOnly()
 	path := f.publishGradual(5) // published 10:06 on March 2
 	at := func(day, hour int) time.Time { return time.Date(2026, 3, day, hour, 0, 0, 0, time.UTC) }
@@ -108,6 +108,27 @@ func TestUsageFollowsTheRollout(t *testing.T) {
 		"2026-03-05": {"1.0.0.0": 80000, "2.0.0.0": 20000},
 	}
 	if diff := cmp.Diff(want, f.usage("03/01/2026", "03/07/2026")); diff != "" {
+		t.Errorf("active devices (-want +got):\n%s", diff)
+	}
+}
+
+// The devices a gradual rollout cannot reach keep the old packages at
+// 100%, until the rollout is finalized.
+func TestUnreachableDevicesWaitForFinalize(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, &Options{Stages: minuteStages, Analytics: AnalyticsOptions{Unreachable: 0.1, Lag: -1}})
+	f.seedFlightOnly()
+	path := f.publishGradual(5)
+	f.clk.Advance(time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC).Sub(f.clk.Now()))
+	f.mustStatus(f.do("POST", path+"/updatepackagerolloutpercentage?percentage=100", nil), 200)
+	f.clk.Advance(24 * time.Hour)
+	f.mustStatus(f.do("POST", path+"/finalizepackagerollout", nil), 200)
+	f.clk.Advance(24 * time.Hour)
+	want := map[string]map[string]float64{
+		"2026-03-03": {"1.0.0.0": 10000, "2.0.0.0": 90000},
+		"2026-03-04": {"2.0.0.0": 100000},
+	}
+	if diff := cmp.Diff(want, f.usage("03/03/2026", "03/04/2026")); diff != "" {
 		t.Errorf("active devices (-want +got):\n%s", diff)
 	}
 }
@@ -163,7 +184,7 @@ func cmpSorted() cmp.Option {
 // change between reads.
 func TestFailuresFollowRates(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, &Options{Stages: minuteStages, Analytics: AnalyticsOptions{Devices: 200000, Lag: -1, Seed: 42}})
+	f := newFixture(t, &Options{Stages: minuteStages, Analytics: AnalyticsOptions{Devices: 200000, Lag: -1, Seed: 42, Unreachable: -1}})
 	f.seedFlightOnly()
 	f.s.SetFailureRates("2.0.0.0", FailureRates{Crash: 0.03})
 	f.publishGradual(10)
