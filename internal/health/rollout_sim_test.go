@@ -174,7 +174,7 @@ func pct(k, n int) float64 { return 100 * float64(k) / float64(n) }
 // unless it says max-ratio 2.
 func rolloutTable(n int) string {
 	var b strings.Builder
-	b.WriteString("| devices a day | failures expected a day at 5% | healthy halted, Poisson | healthy halted | healthy finalized (mean days) | 2x halted (at 5%) | 3x halted (at 5%) | max-ratio 2: healthy halted | max-ratio 2: 2x halted |\n")
+	b.WriteString("| devices a day | failures expected a day at 5% | healthy halted, Poisson | healthy halted | healthy finalized (mean days to the end) | 2x halted (at 5%) | 3x halted (at 5%) | max-ratio 2: healthy halted | max-ratio 2: 2x halted |\n")
 	b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for i, devices := range []float64{10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000} {
 		seed := uint64(100 + 10*i)
@@ -191,7 +191,7 @@ func rolloutTable(n int) string {
 		}
 		h2 := measure(wide(1), n, seed+4)
 		two2 := measure(wide(2), n, seed+5)
-		fmt.Fprintf(&b, "| %s | %.0f | %.2f%% | %.2f%% | %.1f%% (%.1f) | %.1f%% (%.1f%%) | %.1f%% (%.1f%%) | %.2f%% | %.1f%% |\n",
+		fmt.Fprintf(&b, "| %s | %.0f | %.2f%% | %.2f%% | %.2f%% (%.1f) | %.2f%% (%.2f%%) | %.2f%% (%.2f%%) | %.2f%% | %.2f%% |\n",
 			thousands(int64(devices)), devices*0.05*0.006,
 			pct(hp.halted, n), pct(h.halted, n), pct(h.finalized, n), float64(h.daysToEnd)/float64(n),
 			pct(two.halted, n), pct(two.haltedAtFirst, n), pct(three.halted, n), pct(three.haltedAtFirst, n),
