@@ -17,6 +17,12 @@
 // 9NBLGGH4R315, flight "Beta testers" (7bfc11d0-5b6e-4f3a-9d1c-2a9e3c4b5d6e)
 // whose last published submission has a finished rollout, or with
 // -rolling, one still rolling out at 5%.
+//
+// The analytics endpoints serve data made from the simulated rollouts;
+// -devices, -unreachable, -analytics-lag, -failure-rate, -version-failure-rate,
+// -missing-day, -count-scale and -analytics-seed shape it:
+//
+//	storefake -version-failure-rate 2.0.0.0=0.012,0.002 -missing-day 2026-03-04
 package main
 
 import (
@@ -66,7 +72,12 @@ func run(args []string, stdout io.Writer) error {
 	blobDir := fs.String("blob-dir", "", "where uploaded blobs are kept (default: a temporary directory, removed at exit)")
 	rolling := fs.Bool("rolling", false, "seed the published submission with a rollout in progress at 5%")
 	envFile := fs.String("env-file", "", "also write the environment lines to this file")
+	analyticsFlags := addAnalyticsFlags(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	analytics, err := analyticsFlags.options()
+	if err != nil {
 		return err
 	}
 	stages := storefake.Stages{
@@ -86,7 +97,7 @@ func run(args []string, stdout io.Writer) error {
 		dir = filepath.Join(work, "blobs")
 	}
 
-	sim, err := storefake.New(&storefake.Options{Stages: stages, RequestBudget: *budget, BlobDir: dir})
+	sim, err := storefake.New(&storefake.Options{Stages: stages, RequestBudget: *budget, BlobDir: dir, Analytics: analytics})
 	if err != nil {
 		return err
 	}

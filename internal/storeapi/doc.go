@@ -1,6 +1,8 @@
 // Package storeapi is the client of the Microsoft Store submission API
 // (https://manage.devcenter.microsoft.com/v1.0/my/): package flights, flight
-// and app submissions, their status and their gradual package rollout.
+// and app submissions, their status and their gradual package rollout; and
+// of the two analytics reads (failurehits, usagedaily) that the health gate
+// of a rollout needs, under the same sign-in, retries and request budget.
 //
 // The client retries what is safe to retry (GET, PUT, DELETE on 429, 5xx
 // and broken connections; a POST only when the Store certainly did nothing),

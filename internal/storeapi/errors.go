@@ -130,11 +130,31 @@ func (e *Error) Retryable() bool {
 }
 
 // storeErrorBody is the Store's error JSON ({code, message, details, ...});
-// some gateways nest it under "error".
+// some gateways nest it under "error". The analytics API puts what was
+// wrong in innererror ({code, message, data: ["top parameter cannot be
+// more than 10000"]}).
 type storeErrorBody struct {
-	Code    string          `json:"code"`
-	Message string          `json:"message"`
-	Error   *storeErrorBody `json:"error"`
+	Code       string          `json:"code"`
+	Message    string          `json:"message"`
+	Error      *storeErrorBody `json:"error"`
+	InnerError *struct {
+		Code    string   `json:"code"`
+		Message string   `json:"message"`
+		Data    []string `json:"data"`
+	} `json:"innererror"`
+}
+
+// message is Message with the inner error's code, message and data.
+func (b *storeErrorBody) message() string {
+	in := b.InnerError
+	if in == nil || in.Code == "" && in.Message == "" && len(in.Data) == 0 {
+		return b.Message
+	}
+	inner := strings.TrimSpace(strings.Join(append([]string{in.Message}, in.Data...), " "))
+	if in.Code != "" {
+		inner = in.Code + ": " + inner
+	}
+	return strings.TrimSpace(b.Message + " (" + inner + ")")
 }
 
 // checkResponse turns a non-2xx answer into an *Error, reading at most
@@ -156,7 +176,7 @@ func checkResponse(op string, req *http.Request, resp *http.Response, sentCorrel
 			se = *se.Error
 		}
 		e.Code = sanitize(se.Code, 100)
-		e.Message = sanitize(se.Message, 1000)
+		e.Message = sanitize(se.message(), 1000)
 	} else {
 		e.Message = excerpt(body)
 	}

@@ -97,6 +97,8 @@ func (s *Server) routes() *http.ServeMux {
 		h("POST "+p+"/haltpackagerollout", s.haltRollout)
 		h("POST "+p+"/finalizepackagerollout", s.finalizeRollout)
 	}
+	h("GET /v1.0/my/analytics/failurehits", s.failureHits)
+	h("GET /v1.0/my/analytics/usagedaily", s.usageDaily)
 	h("/", func(r *http.Request) (int, any) {
 		return 0, errNotFound("No resource at %s %s.", r.Method, r.URL.Path)
 	})
@@ -722,6 +724,7 @@ func (s *Server) rolloutTarget(r *http.Request) (*submission, *apiError) {
 	if sub.rollout.status != rolloutInProgress {
 		return nil, errState("The package rollout of submission %s is %s, not PackageRolloutInProgress.", sub.id, sub.rollout.status)
 	}
+	s.noteRolloutChange(sub)
 	return sub, nil
 }
 

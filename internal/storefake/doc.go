@@ -74,4 +74,24 @@
 //     closed without a response, as a dropped TCP connection would be.
 //   - The recorded RawQuery of a request has its sig value replaced by
 //     redact.Marker, so Requests() can be printed safely.
+//   - The analytics endpoints (failurehits, usagedaily) serve data made from
+//     the rollouts simulated: each audience (an app's own submissions, each
+//     flight) has AnalyticsOptions.Devices active devices a day, which the
+//     latest published submission's rollout percentage splits from its
+//     fallback's, weighted by the part of the day each percentage lasted;
+//     after a halt the devices that had the new packages keep them.
+//     Failures follow each version's FailureRates. A day's rows appear Lag
+//     (default 24h) after it ends; MissingDays have none at all.
+//   - Failure counts are fractional and more dispersed than Poisson, as the
+//     API's look (deviceCount 7.14285714285714 = 5/0.7): Poisson(expected x
+//     0.7) / 0.7. dailyActiveDevices are whole numbers, as documented.
+//   - failurehits keeps 30 days, usagedaily 90, and failurehits also answers
+//     the day after endDate, as the documented sample did. @nextLink is
+//     relative to the analytics path ("failurehits?...&startDate=yyyy/mm/dd")
+//     with raw spaces, and null on the last page.
+//   - An unknown applicationId answers 404; a bad parameter (top above
+//     10000, a date, groupby, orderby, filter) 400 with the documented body
+//     and the reason in innererror.data. Filters are simulated on
+//     packageVersion and eventType only, and aggregationLevel day only; the
+//     rest of what the API documents answers 400 saying it is not simulated.
 package storefake

@@ -73,6 +73,8 @@ type Options struct {
 	// which then stays absent until a PUT sends one. By default a create
 	// clones the rollout too (enabled and percentage).
 	CloneWithoutRollout bool
+	// Analytics shapes the data of the analytics endpoints.
+	Analytics AnalyticsOptions
 }
 
 // Server is the simulated Store API and blob endpoint. It is safe for
@@ -108,6 +110,7 @@ type Server struct {
 
 	api       *http.ServeMux
 	transport *transport
+	analytics *analyticsState
 }
 
 // New returns a Server configured by opts (nil for defaults).
@@ -155,6 +158,7 @@ func New(opts *Options) (*Server, error) {
 	}
 	s.api = s.routes()
 	s.transport = &transport{s: s}
+	s.analytics = newAnalyticsState(opts.Analytics)
 	return s, nil
 }
 
