@@ -49,6 +49,14 @@ type Options struct {
 	TempDir string
 }
 
+// ErrOutputs matches every failure to deliver the outputs ($GITHUB_OUTPUT,
+// output-file, the dotenv file): a later step or job would run on missing
+// values, so the run must not end as a success.
+var ErrOutputs = errors.New("outputs not written")
+
+// outputsFailed marks err as a failure to deliver the outputs.
+func outputsFailed(err error) error { return fmt.Errorf("%w: %w", ErrOutputs, err) }
+
 // Mask is the text that replaces a masked value, as on GitHub's runner.
 const Mask = "***"
 
@@ -124,6 +132,7 @@ type reporter struct {
 	outputFile string
 	masks      []string // longest first
 	outputs    []output
+	outputErr  error // the first failure to deliver an output as it was set
 	groupSeq   int
 	groupOpen  bool
 	closed     bool
@@ -237,7 +246,7 @@ var ErrOutputName = errors.New("invalid output name")
 
 func (r *reporter) SetOutput(name, value string) error {
 	if !outputNameRE.MatchString(name) {
-		return fmt.Errorf("output %q: %w: use letters, digits, '_' and '-', not starting with a digit or '-'", name, ErrOutputName)
+		return outputsFailed(fmt.Errorf("output %q: %w: use letters, digits, '_' and '-', not starting with a digit or '-'", name, ErrOutputName))
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -250,7 +259,14 @@ func (r *reporter) SetOutput(name, value string) error {
 	} else {
 		r.outputs = append(r.outputs, output{name, value})
 	}
-	return r.p.setOutput(name, value)
+	if err := r.p.setOutput(name, value); err != nil {
+		err = outputsFailed(err)
+		if r.outputErr == nil {
+			r.outputErr = err
+		}
+		return err
+	}
+	return nil
 }
 
 func (r *reporter) Summary(markdown string) error {
@@ -260,7 +276,9 @@ func (r *reporter) Summary(markdown string) error {
 }
 
 // Close ends an open group, lets the platform finish, writes output-file
-// and reports the first failure to write the log. Later calls do nothing.
+// and reports what failed: the outputs (matching ErrOutputs: one that
+// could not be set, or output-file), the platform's own files, the log.
+// Later calls do nothing.
 func (r *reporter) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -273,6 +291,9 @@ func (r *reporter) Close() error {
 		r.groupOpen = false
 	}
 	var errs []error
+	if r.outputErr != nil {
+		errs = append(errs, r.outputErr)
+	}
 	if err := r.p.close(); err != nil {
 		errs = append(errs, err)
 	}
@@ -295,7 +316,7 @@ func (r *reporter) writeOutputFile() error {
 		data = outputsJSON(r.outputs)
 	}
 	if err := os.WriteFile(r.outputFile, data, 0o644); err != nil {
-		return fmt.Errorf("write output-file %s: %w", r.outputFile, err)
+		return outputsFailed(fmt.Errorf("write output-file %s: %w", r.outputFile, err))
 	}
 	return nil
 }
