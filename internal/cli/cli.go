@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"unicode"
 
@@ -43,32 +44,64 @@ type SignalError struct{ Signal os.Signal }
 func (e *SignalError) Error() string { return "received " + e.Name() }
 
 // Name is the signal's conventional name, as a runner's cancel log shows it.
-func (e *SignalError) Name() string {
-	switch e.Signal {
+func (e *SignalError) Name() string { return signalName(e.Signal) }
+
+func signalName(sig os.Signal) string {
+	switch sig {
 	case os.Interrupt:
 		return "SIGINT"
 	case syscall.SIGTERM:
 		return "SIGTERM"
 	}
-	return e.Signal.String()
+	return sig.String()
 }
 
 // SignalContext returns a context cancelled, with a *SignalError cause, at
-// the first SIGINT or SIGTERM (the runner's cancel). A second signal is left
-// to the default handler only after stop is called.
-func SignalContext(parent context.Context) (ctx context.Context, stop func()) {
-	ctx, cancel := context.WithCancelCause(parent)
-	ch := make(chan os.Signal, 1)
+// the first SIGINT or SIGTERM (the runner's cancel), so that the run stops
+// sending and reports where it is. A second SIGINT (Ctrl-C again, on a run
+// that is still shutting down) quits at once with 130, saying so on
+// stderr. Signals go back to their default handling when stop is called.
+func SignalContext(parent context.Context, stderr io.Writer) (ctx context.Context, stop func()) {
+	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	ctx, stop = signalContext(parent, ch, func(sig os.Signal) {
+		fmt.Fprintf(stderr, "storeflight: second %s: quitting now, without waiting for the run to stop; "+
+			"a change in flight may have reached the Store: re-run with the same inputs to continue\n", signalName(sig))
+		os.Exit(ExitInterrupted)
+	})
+	return ctx, func() {
+		signal.Stop(ch)
+		stop()
+	}
+}
+
+// signalContext cancels ctx at the first signal from ch and calls quit at
+// a second SIGINT.
+func signalContext(parent context.Context, ch <-chan os.Signal, quit func(os.Signal)) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	done := make(chan struct{})
 	go func() {
 		select {
 		case s := <-ch:
 			cancel(&SignalError{Signal: s})
-		case <-ctx.Done():
+		case <-done:
+			return
+		}
+		for {
+			select {
+			case s := <-ch:
+				if s == os.Interrupt {
+					quit(s)
+					return
+				}
+			case <-done:
+				return
+			}
 		}
 	}()
+	var once sync.Once
 	return ctx, func() {
-		signal.Stop(ch)
+		once.Do(func() { close(done) })
 		cancel(context.Canceled)
 	}
 }

@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"testing/synctest"
 )
 
 // TestNoArguments: a first try with no input at all gets a short usage
@@ -95,5 +99,43 @@ func TestOutputsNotWritten(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); err == nil {
 		t.Error("the missing folder was created")
+	}
+}
+
+// TestSecondInterruptQuits: the first signal cancels the run; a second
+// SIGINT quits at once, whatever the first was; a second SIGTERM does not.
+func TestSecondInterruptQuits(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		signals  []os.Signal
+		wantQuit bool
+	}{
+		{"one SIGINT", []os.Signal{os.Interrupt}, false},
+		{"two SIGINTs", []os.Signal{os.Interrupt, os.Interrupt}, true},
+		{"SIGTERM then SIGINT", []os.Signal{syscall.SIGTERM, os.Interrupt}, true},
+		{"two SIGTERMs", []os.Signal{syscall.SIGTERM, syscall.SIGTERM}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				ch := make(chan os.Signal, len(tt.signals))
+				var quit []os.Signal
+				ctx, stop := signalContext(t.Context(), ch, func(s os.Signal) { quit = append(quit, s) })
+				defer stop()
+				for _, s := range tt.signals {
+					ch <- s
+				}
+				synctest.Wait()
+				var se *SignalError
+				if !errors.As(context.Cause(ctx), &se) || se.Signal != tt.signals[0] {
+					t.Errorf("cause %v, want the first signal", context.Cause(ctx))
+				}
+				if got := len(quit) > 0; got != tt.wantQuit {
+					t.Errorf("quit called: %v, want %v", got, tt.wantQuit)
+				}
+			})
+		})
 	}
 }
