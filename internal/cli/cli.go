@@ -64,14 +64,14 @@ func signalName(sig os.Signal) string {
 func SignalContext(parent context.Context, stderr io.Writer) (ctx context.Context, stop func()) {
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	ctx, stop = signalContext(parent, ch, func(sig os.Signal) {
+	ctx, cancel := signalContext(parent, ch, func(sig os.Signal) {
 		fmt.Fprintf(stderr, "storeflight: second %s: quitting now, without waiting for the run to stop; "+
 			"a change in flight may have reached the Store: re-run with the same inputs to continue\n", signalName(sig))
 		os.Exit(ExitInterrupted)
 	})
 	return ctx, func() {
 		signal.Stop(ch)
-		stop()
+		cancel()
 	}
 }
 

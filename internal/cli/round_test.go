@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,5 +138,15 @@ func TestSecondInterruptQuits(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+func TestSignalContextStop(t *testing.T) {
+	t.Parallel()
+	ctx, stop := SignalContext(t.Context(), io.Discard)
+	stop()
+	stop() // twice is harmless
+	if ctx.Err() == nil {
+		t.Error("the context is still live after stop")
 	}
 }
