@@ -21,6 +21,12 @@ var scenarios = []struct {
 	{"bad-input", testBadInput},
 	{"bad-answers", testBadAnswers},
 	{"client-secret", testClientSecret},
+	{"wait-deadline", testWaitDeadline},
+	{"gitlab-dotenv-chain", testGitLabDotenvChain},
+	{"flag-values", testFlagValues},
+	{"conflicts", testConflicts},
+	{"outputs-unwritable", testOutputsUnwritable},
+	{"second-interrupt", testSecondInterrupt},
 }
 
 // TestE2E runs every scenario against the compiled binary; run one with
