@@ -68,25 +68,26 @@ func testGitLabDotenvChain(t *testing.T) {
 	if release.Code != 0 {
 		t.Fatalf("release job: exit code %d, want 0\n%s", release.Code, release.log())
 	}
+	f, _ := w.sim.Flight(appID, flightA)
+	newID := f.PublishedID
 	dotenv := w.readDotenv(t)
-	for k := range dotenv {
-		if !strings.HasPrefix(k, "STOREFLIGHT_OUT_") {
-			t.Errorf("dotenv variable %s is not named STOREFLIGHT_OUT_*: a later job would take it for an input", k)
-		}
-	}
-	newID := dotenv["STOREFLIGHT_OUT_SUBMISSION_ID"]
-	if newID == "" || newID == publishedA || dotenv["STOREFLIGHT_OUT_ROLLOUT_PERCENTAGE"] != "10" {
-		t.Fatalf("dotenv of the release job: %v", dotenv)
-	}
 
 	// The rollout job names its flight by name and raises to 50%; the
 	// release job's variables come in above its own.
 	raise := w.run(ctx, w.gitlabJob(map[string]string{"flight-name": "Beta testers", "rollout-percentage": "50"}, dotenv))
 	if raise.Code != 0 {
-		t.Fatalf("rollout job: exit code %d, want 0 (the release job's dotenv must not become its inputs)\n%s", raise.Code, raise.log())
+		t.Errorf("rollout job: exit code %d, want 0 (the release job's dotenv must not become its inputs)\n%s", raise.Code, raise.log())
 	}
 	checkRolloutChange(t, w, flightA, newID, "updatepackagerolloutpercentage", raise.Requests,
 		storefake.RolloutState{Enabled: true, Percentage: 50, Status: "PackageRolloutInProgress", Fallback: publishedA})
+	for k := range dotenv {
+		if !strings.HasPrefix(k, "STOREFLIGHT_OUT_") {
+			t.Errorf("dotenv variable %s is not named STOREFLIGHT_OUT_*: a later job takes it for an input", k)
+		}
+	}
+	if dotenv["STOREFLIGHT_OUT_SUBMISSION_ID"] != newID || dotenv["STOREFLIGHT_OUT_ROLLOUT_PERCENTAGE"] != "10" {
+		t.Fatalf("dotenv of the release job: %v, want submission %s at 10%%", dotenv, newID)
+	}
 
 	// A job that means to act on the release's submission says so.
 	finalize := w.run(ctx, w.gitlabJob(map[string]string{
