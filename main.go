@@ -11,7 +11,7 @@ import (
 )
 
 func main() {
-	ctx, stop := cli.SignalContext(context.Background())
+	ctx, stop := cli.SignalContext(context.Background(), os.Stderr)
 	code := cli.Run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

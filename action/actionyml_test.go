@@ -75,7 +75,7 @@ func TestEveryInputReachesTheBinary(t *testing.T) {
 func TestOutputsComeFromTheRunStep(t *testing.T) {
 	t.Parallel()
 	lines := actionYML(t)
-	want := []string{"flight-id", "submission-id", "submission-status", "rollout-status", "rollout-percentage", "fallback-submission-id", "finalized", "result"}
+	want := []string{"flight-id", "submission-id", "submission-status", "rollout-status", "rollout-percentage", "fallback-submission-id", "finalized", "rollout-decision", "health", "result"}
 	if diff := cmp.Diff(want, section(lines, "outputs")); diff != "" {
 		t.Errorf("outputs (-want +got):\n%s", diff)
 	}

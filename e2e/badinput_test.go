@@ -22,16 +22,7 @@ func testBadInput(t *testing.T) {
 	mustWrite(t, filepath.Join(w.dir, "b", newPackage), "")
 
 	release := map[string]string{"flight-id": flightA, "packages": newPackage}
-	with := func(base map[string]string, kv ...string) map[string]string {
-		m := map[string]string{}
-		for k, v := range base {
-			m[k] = v
-		}
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[kv[i]] = kv[i+1]
-		}
-		return m
-	}
+	with := withInputs
 	in := func(kv ...string) map[string]string { return with(nil, kv...) }
 	noOIDC := []string{"ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"}
 

@@ -27,6 +27,12 @@ var scenarios = []struct {
 	{"rerun-expired-upload-url", testExpiredUploadURL},
 	{"follow-up-in-flight", testFollowUpInFlight},
 	{"dry-run-plan", testDryRunPlan},
+	{"wait-deadline", testWaitDeadline},
+	{"gitlab-dotenv-chain", testGitLabDotenvChain},
+	{"flag-values", testFlagValues},
+	{"conflicts", testConflicts},
+	{"outputs-unwritable", testOutputsUnwritable},
+	{"second-interrupt", testSecondInterrupt},
 }
 
 // TestE2E runs every scenario against the compiled binary; run one with

@@ -167,7 +167,10 @@ type worldOptions struct {
 	Stages    storefake.Stages
 	SASTTL    time.Duration
 	Entra     authtest.EntraOptions
-	Seed      storefake.Seed
+	// TokenMargin makes the simulator refuse each access token this long
+	// before it expires (MSAL's refresh margin, for the token-expiry test).
+	TokenMargin time.Duration
+	Seed        storefake.Seed
 
 	// CloneWithoutRollout: see storefake.Options.
 	CloneWithoutRollout bool
@@ -228,7 +231,7 @@ func newWorld(t *testing.T, o worldOptions) *world {
 	eo.OnIssue = func(tok string, exp time.Time) {
 		// Entra's expiry is on the wall clock; the simulator checks it on
 		// its own clock, which a test may have moved.
-		sim.AcceptToken(tok, w.clk.Now().Add(time.Until(exp)))
+		sim.AcceptToken(tok, w.clk.Now().Add(time.Until(exp)-o.TokenMargin))
 	}
 	w.entra = authtest.NewEntra(t, eo)
 	w.certs = filepath.Join(w.dir, "trust.pem")

@@ -483,8 +483,11 @@ func TestSignInErrorsCarryCodeAndHint(t *testing.T) {
 			if !strings.Contains(msg, tt.code+": Scripted failure.") || strings.Contains(msg, "Trace ID") {
 				t.Errorf("message lacks the code and description or keeps the trace:\n%s", msg)
 			}
-			if lines := strings.Count(msg, "\n"); lines > 1 {
-				t.Errorf("message has %d lines:\n%s", lines+1, msg)
+			// A headline, then indented continuation lines a CI log shows whole.
+			for i, line := range strings.Split(msg, "\n") {
+				if len(line) > 120 || (i > 0) != strings.HasPrefix(line, "  ") {
+					t.Errorf("line %d of the message is %d characters or not laid out as a headline and continuations:\n%s", i+1, len(line), msg)
+				}
 			}
 			noLeak(t, "error", msg, e.Secrets())
 			if !caught.has(e.IDTokensIssued()[0]) {

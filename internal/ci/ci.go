@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/storeflight/storeflight/internal/clock"
 	"github.com/storeflight/storeflight/internal/redact"
@@ -48,6 +49,14 @@ type Options struct {
 	// $AGENT_TEMPDIRECTORY, else the system's temporary directory.
 	TempDir string
 }
+
+// ErrOutputs matches every failure to deliver the outputs ($GITHUB_OUTPUT,
+// output-file, the dotenv file): a later step or job would run on missing
+// values, so the run must not end as a success.
+var ErrOutputs = errors.New("outputs not written")
+
+// outputsFailed marks err as a failure to deliver the outputs.
+func outputsFailed(err error) error { return fmt.Errorf("%w: %w", ErrOutputs, err) }
 
 // Mask is the text that replaces a masked value, as on GitHub's runner.
 const Mask = "***"
@@ -124,6 +133,7 @@ type reporter struct {
 	outputFile string
 	masks      []string // longest first
 	outputs    []output
+	outputErr  error // the first failure to deliver an output as it was set
 	groupSeq   int
 	groupOpen  bool
 	closed     bool
@@ -237,7 +247,7 @@ var ErrOutputName = errors.New("invalid output name")
 
 func (r *reporter) SetOutput(name, value string) error {
 	if !outputNameRE.MatchString(name) {
-		return fmt.Errorf("output %q: %w: use letters, digits, '_' and '-', not starting with a digit or '-'", name, ErrOutputName)
+		return outputsFailed(fmt.Errorf("output %q: %w: use letters, digits, '_' and '-', not starting with a digit or '-'", name, ErrOutputName))
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -250,7 +260,14 @@ func (r *reporter) SetOutput(name, value string) error {
 	} else {
 		r.outputs = append(r.outputs, output{name, value})
 	}
-	return r.p.setOutput(name, value)
+	if err := r.p.setOutput(name, value); err != nil {
+		err = outputsFailed(err)
+		if r.outputErr == nil {
+			r.outputErr = err
+		}
+		return err
+	}
+	return nil
 }
 
 func (r *reporter) Summary(markdown string) error {
@@ -260,7 +277,9 @@ func (r *reporter) Summary(markdown string) error {
 }
 
 // Close ends an open group, lets the platform finish, writes output-file
-// and reports the first failure to write the log. Later calls do nothing.
+// and reports what failed: the outputs (matching ErrOutputs: one that
+// could not be set, or output-file), the platform's own files, the log.
+// Later calls do nothing.
 func (r *reporter) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -273,6 +292,9 @@ func (r *reporter) Close() error {
 		r.groupOpen = false
 	}
 	var errs []error
+	if r.outputErr != nil {
+		errs = append(errs, r.outputErr)
+	}
 	if err := r.p.close(); err != nil {
 		errs = append(errs, err)
 	}
@@ -295,7 +317,7 @@ func (r *reporter) writeOutputFile() error {
 		data = outputsJSON(r.outputs)
 	}
 	if err := os.WriteFile(r.outputFile, data, 0o644); err != nil {
-		return fmt.Errorf("write output-file %s: %w", r.outputFile, err)
+		return outputsFailed(fmt.Errorf("write output-file %s: %w", r.outputFile, err))
 	}
 	return nil
 }
@@ -323,31 +345,157 @@ func outputsJSON(outs []output) []byte {
 // dotenvLimit is GitLab's limit on a dotenv report.
 const dotenvLimit = 5 * 1024
 
+// EnvPrefix starts the name of every output in environment form.
+const EnvPrefix = "STOREFLIGHT_OUT_"
+
 // EnvName is the variable an output becomes where names are limited to
 // letters, digits and '_' (Azure Pipelines variables, dotenv files):
-// submission-id becomes STOREFLIGHT_SUBMISSION_ID.
+// submission-id becomes STOREFLIGHT_OUT_SUBMISSION_ID. The prefix differs
+// from the inputs' STOREFLIGHT_: GitLab hands a job's dotenv variables to
+// every later job above that job's own variables, so an output named like
+// an input would silently become the next job's input.
 func EnvName(output string) string {
-	return "STOREFLIGHT_" + strings.ToUpper(strings.ReplaceAll(output, "-", "_"))
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(output, "-", "_"))
 }
 
-// dotenv writes KEY=value lines. GitLab takes single-line values only and at
-// most 5 KB in all, so a multi-line value, or one past the limit, is left
-// out with a warning rather than cut.
+// dotenv writes KEY=value lines. GitLab takes single-line values only, so
+// a multi-line value is left out with a warning. The file must stay within
+// GitLab's 5 KB: the largest JSON values (health, result) are shortened to
+// their key figures, with a warning, until it does; if that is not enough,
+// the largest values are left out.
 func (r *reporter) dotenv() []byte {
-	var b strings.Builder
+	type entry struct{ name, key, value string }
+	var entries []entry
+	size := 0
 	for _, o := range r.outputs {
 		if strings.ContainsAny(o.value, "\r\n") {
 			r.p.annotate("warning", "output-file", fmt.Sprintf("output %s has several lines, which a dotenv file cannot hold; it is left out of %s", o.name, r.outputFile))
 			continue
 		}
-		line := EnvName(o.name) + "=" + o.value + "\n"
-		if b.Len()+len(line) > dotenvLimit {
-			r.p.annotate("warning", "output-file", fmt.Sprintf("output %s would take %s past GitLab's 5 KB dotenv limit; it is left out", o.name, r.outputFile))
-			continue
+		e := entry{o.name, EnvName(o.name), o.value}
+		entries = append(entries, e)
+		size += len(e.key) + len(e.value) + 2
+	}
+	// Shorten the largest JSON values a stage at a time, so that each
+	// loses no more than the file needs.
+	shortened := map[string]bool{}
+	for stage := 1; stage <= lastStage && size > dotenvLimit; stage++ {
+		order := make([]int, len(entries))
+		for i := range order {
+			order[i] = i
 		}
-		b.WriteString(line)
+		slices.SortStableFunc(order, func(x, y int) int { return len(entries[y].value) - len(entries[x].value) })
+		for _, i := range order {
+			if size <= dotenvLimit {
+				break
+			}
+			v, ok := shortenJSON(r.outputValue(entries[i].name), stage)
+			if ok && len(v) < len(entries[i].value) {
+				size -= len(entries[i].value) - len(v)
+				entries[i].value = v
+				shortened[entries[i].name] = true
+			}
+		}
+	}
+	for size > dotenvLimit {
+		i := 0
+		for j, e := range entries {
+			if len(e.value) > len(entries[i].value) {
+				i = j
+			}
+		}
+		e := entries[i]
+		r.p.annotate("warning", "output-file", fmt.Sprintf("output %s would take %s past GitLab's 5 KB dotenv limit; it is left out", e.name, r.outputFile))
+		delete(shortened, e.name)
+		entries = slices.Delete(entries, i, i+1)
+		size -= len(e.key) + len(e.value) + 2
+	}
+	for _, e := range entries {
+		if shortened[e.name] {
+			r.p.annotate("warning", "output-file", fmt.Sprintf("output %s (%d bytes) would take %s past GitLab's 5 KB dotenv limit: it holds the value shortened to its key figures (series and long texts left out; the job summary has them all)", e.name, len(r.outputValue(e.name)), r.outputFile))
+		}
+	}
+	var b strings.Builder
+	for _, e := range entries {
+		b.WriteString(e.key + "=" + e.value + "\n")
 	}
 	return []byte(b.String())
+}
+
+// lastStage is the last stage of shortenJSON.
+const lastStage = 4
+
+// shortenJSON returns the JSON object in s with detail dropped up to stage:
+// 1 arrays, 2 also strings cut to shortText, 3 also anything nested more
+// than one level deep, 4 all but the top-level figures; it is marked
+// "shortened": "true". A string that holds a JSON object itself (health
+// inside result) is shortened the same way. ok is false when s is no JSON
+// object.
+func shortenJSON(s string, stage int) (string, bool) {
+	var top map[string]any
+	d := json.NewDecoder(strings.NewReader(s))
+	d.UseNumber()
+	if !json.Valid([]byte(s)) || d.Decode(&top) != nil || top == nil {
+		return "", false
+	}
+	v := prune(top, stage, 0).(map[string]any)
+	v["shortened"] = "true"
+	b, err := json.Marshal(v)
+	return string(b), err == nil
+}
+
+// outputValue returns the value an output was set to.
+func (r *reporter) outputValue(name string) string {
+	for _, o := range r.outputs {
+		if o.name == name {
+			return o.value
+		}
+	}
+	return ""
+}
+
+// shortText is how long a string stays from stage 2 of shortenJSON on.
+const shortText = 80
+
+// prune copies v without what stage drops; depth is how deep v is.
+func prune(v any, stage, depth int) any {
+	switch v := v.(type) {
+	case map[string]any:
+		if depth > 0 && (stage >= 4 || stage == 3 && depth > 1) {
+			return nil
+		}
+		out := map[string]any{}
+		for k, x := range v {
+			if keep := prune(x, stage, depth+1); keep != nil {
+				out[k] = keep
+			}
+		}
+		return out
+	case []any:
+		return nil
+	case string:
+		var inner map[string]any
+		d := json.NewDecoder(strings.NewReader(v))
+		d.UseNumber()
+		if strings.HasPrefix(v, "{") && json.Valid([]byte(v)) && d.Decode(&inner) == nil {
+			// JSON in a string counts as an object at the string's place.
+			kept := prune(inner, stage, depth)
+			if kept == nil {
+				return nil
+			}
+			b, _ := json.Marshal(kept) // decoded JSON always marshals
+			return string(b)
+		}
+		if stage >= 2 && len(v) > shortText {
+			cut := v[:shortText]
+			for !utf8.ValidString(cut) {
+				cut = cut[:len(cut)-1]
+			}
+			return cut + "…"
+		}
+		return v
+	}
+	return v
 }
 
 // printOutputs writes name=value lines, quoting values that span lines.

@@ -300,7 +300,7 @@ func TestAzure(t *testing.T) {
 		"##[debug]two",
 		"##[debug]lines",
 		"##[endgroup]",
-		"##vso[task.setvariable variable=STOREFLIGHT_SUBMISSION_ID;isoutput=true]100%AZP25%3Ba%5Db%0Ac",
+		"##vso[task.setvariable variable=STOREFLIGHT_OUT_SUBMISSION_ID;isoutput=true]100%AZP25%3Ba%5Db%0Ac",
 		"##vso[task.logissue type=error]Store: CommitFailed%3B see %5Ddetails[%0Anext",
 		"##vso[task.logissue type=warning]slow",
 		"Notice: waiting",
@@ -343,13 +343,14 @@ func TestGitLab(t *testing.T) {
 		"warning: two\n         lines\n",
 		"# Summary\n",
 		"warning: output-file: output multi has several lines",
-		"warning: output-file: output result would take",
+		"warning: output-file: output result (5130 bytes) would take ",
 	} {
 		if !strings.Contains(log, w) {
 			t.Errorf("log lacks %q:\n%q", w, log)
 		}
 	}
-	if got, want := readFile(t, e.opts.OutputFile), "STOREFLIGHT_SUBMISSION_ID=1152921505699999999\n"; got != want {
+	if got, want := readFile(t, e.opts.OutputFile), "STOREFLIGHT_OUT_SUBMISSION_ID=1152921505699999999\n"+
+		`STOREFLIGHT_OUT_RESULT={"big":"`+strings.Repeat("z", shortText)+`…","shortened":"true"}`+"\n"; got != want {
 		t.Errorf("dotenv = %q, want %q", got, want)
 	}
 }
@@ -374,7 +375,7 @@ func TestPlain(t *testing.T) {
 	if diff := cmp.Diff(want, e.out.String()); diff != "" {
 		t.Errorf("log (-want +got):\n%s", diff)
 	}
-	if got, want := readFile(t, e.opts.OutputFile), "STOREFLIGHT_FLIGHT_ID=f2\nSTOREFLIGHT_ROLLOUT_STATUS=InProgress\n"; got != want {
+	if got, want := readFile(t, e.opts.OutputFile), "STOREFLIGHT_OUT_FLIGHT_ID=f2\nSTOREFLIGHT_OUT_ROLLOUT_STATUS=InProgress\n"; got != want {
 		t.Errorf("dotenv = %q, want %q", got, want)
 	}
 }
@@ -529,4 +530,110 @@ func FuzzGitHubOutputRoundTrip(f *testing.F) {
 			t.Fatalf("round trip of %q=%q (-want +got):\n%s", name, value, diff)
 		}
 	})
+}
+
+// TestDotenvShortensLargeJSON: health and result past GitLab's 5 KB are
+// shortened to valid JSON that keeps their figures, with a warning, and
+// every other output stays.
+func TestDotenvShortensLargeJSON(t *testing.T) {
+	t.Parallel()
+	series := make([]float64, 120)
+	for i := range series {
+		series[i] = 0.00123456789 * float64(i)
+	}
+	side := func(f, n int) map[string]any {
+		return map[string]any{"failures": f, "devices": n, "rate": float64(f) / float64(n), "daily": series}
+	}
+	health, err := json.Marshal(map[string]any{
+		"decision": "hold",
+		"reason":   strings.Repeat("fewer failures expected on the new side than health-min-failures; ", 3),
+		"window":   map[string]any{"from": "2026-03-01", "to": "2026-03-10", "days": 10},
+		"crash":    map[string]any{"new": side(12, 3400), "old": side(40, 20000), "ratio": 1.76, "p": 0.0412, "excess": 5.2},
+		"hang":     map[string]any{"new": side(3, 3400), "old": side(9, 20000), "ratio": 1.96, "p": 0.21, "excess": 1.5},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	result, err := json.Marshal(map[string]string{"submission-id": "1152921505699999999", "rollout-decision": "hold", "health": string(health)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, PlatformGitLab)
+	r := e.detect()
+	for _, o := range [][2]string{{"submission-id", "1152921505699999999"}, {"rollout-decision", "hold"}, {"health", string(health)}, {"result", string(result)}} {
+		if err := r.SetOutput(o[0], o[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	file := readFile(t, e.opts.OutputFile)
+	if len(file) > dotenvLimit {
+		t.Errorf("dotenv is %d bytes, over GitLab's %d", len(file), dotenvLimit)
+	}
+	vars := map[string]string{}
+	for line := range strings.Lines(file) {
+		k, v, _ := strings.Cut(strings.TrimSuffix(line, "\n"), "=")
+		vars[k] = v
+	}
+	if vars["STOREFLIGHT_OUT_SUBMISSION_ID"] != "1152921505699999999" || vars["STOREFLIGHT_OUT_ROLLOUT_DECISION"] != "hold" {
+		t.Errorf("small outputs lost: %v", vars)
+	}
+	var h struct {
+		Shortened string
+		Crash     struct {
+			New struct{ Failures, Devices int }
+			P   float64
+		}
+		Window struct{ Days int }
+	}
+	if err := json.Unmarshal([]byte(vars["STOREFLIGHT_OUT_HEALTH"]), &h); err != nil {
+		t.Fatalf("shortened health is not JSON: %v\n%s", err, vars["STOREFLIGHT_OUT_HEALTH"])
+	}
+	if h.Shortened != "true" || h.Crash.New.Failures != 12 || h.Crash.New.Devices != 3400 || h.Crash.P != 0.0412 || h.Window.Days != 10 {
+		t.Errorf("shortened health lost its key figures: %s", vars["STOREFLIGHT_OUT_HEALTH"])
+	}
+	var res map[string]string
+	if err := json.Unmarshal([]byte(vars["STOREFLIGHT_OUT_RESULT"]), &res); err != nil {
+		t.Fatalf("shortened result is not a JSON object of strings: %v\n%s\n%s", err, file, e.out.String())
+	}
+	if res["submission-id"] != "1152921505699999999" || !json.Valid([]byte(res["health"])) {
+		t.Errorf("shortened result: %v", res)
+	}
+	log := e.out.String()
+	for _, name := range []string{"health", "result"} {
+		if !strings.Contains(log, "warning: output-file: output "+name+" (") {
+			t.Errorf("no warning that %s was shortened:\n%s", name, log)
+		}
+	}
+}
+
+func TestShortenJSON(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in string
+		stage    int
+		want     string // "" when it cannot be shortened
+	}{
+		{"arrays go first", `{"a":[1,2,3],"b":{"c":[4]},"d":"` + strings.Repeat("x", 100) + `"}`, 1, `{"b":{},"d":"` + strings.Repeat("x", 100) + `","shortened":"true"}`},
+		{"then long strings", `{"a":"` + strings.Repeat("é", 100) + `","b":{"c":2}}`, 2, `{"a":"` + strings.Repeat("é", shortText/2) + `…","b":{"c":2},"shortened":"true"}`},
+		{"then deep objects", `{"a":{"b":{"c":1},"d":2},"e":3}`, 3, `{"a":{"d":2},"e":3,"shortened":"true"}`},
+		{"then all nesting", `{"a":{"b":1,"d":2},"e":3}`, 4, `{"e":3,"shortened":"true"}`},
+		{"JSON in a string", `{"h":"{\"a\":[1],\"b\":{\"c\":{\"d\":1}},\"e\":2}","f":"1"}`, 3, `{"f":"1","h":"{\"e\":2}","shortened":"true"}`},
+		{"JSON in a string goes at stage 4", `{"h":"{\"e\":2}","f":"1"}`, 4, `{"f":"1","shortened":"true"}`},
+		{"numbers kept as written", `{"p":1e-7,"q":0.10}`, 1, `{"p":1e-7,"q":0.10,"shortened":"true"}`},
+		{"not JSON", `plain text`, 1, ""},
+		{"an array", `[1,2]`, 1, ""},
+		{"trailing text", `{"a":1} and more`, 1, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, ok := shortenJSON(tt.in, tt.stage)
+			if ok != (tt.want != "") || got != tt.want {
+				t.Errorf("shortenJSON(%s, %d) = %s, %v; want %s", tt.in, tt.stage, got, ok, tt.want)
+			}
+		})
+	}
 }

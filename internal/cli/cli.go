@@ -12,8 +12,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
+	"sync"
 	"syscall"
+	"unicode"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/storeflight/storeflight/internal/auth"
@@ -40,32 +44,64 @@ type SignalError struct{ Signal os.Signal }
 func (e *SignalError) Error() string { return "received " + e.Name() }
 
 // Name is the signal's conventional name, as a runner's cancel log shows it.
-func (e *SignalError) Name() string {
-	switch e.Signal {
+func (e *SignalError) Name() string { return signalName(e.Signal) }
+
+func signalName(sig os.Signal) string {
+	switch sig {
 	case os.Interrupt:
 		return "SIGINT"
 	case syscall.SIGTERM:
 		return "SIGTERM"
 	}
-	return e.Signal.String()
+	return sig.String()
 }
 
 // SignalContext returns a context cancelled, with a *SignalError cause, at
-// the first SIGINT or SIGTERM (the runner's cancel). A second signal is left
-// to the default handler only after stop is called.
-func SignalContext(parent context.Context) (ctx context.Context, stop func()) {
-	ctx, cancel := context.WithCancelCause(parent)
-	ch := make(chan os.Signal, 1)
+// the first SIGINT or SIGTERM (the runner's cancel), so that the run stops
+// sending and reports where it is. A second SIGINT (Ctrl-C again, on a run
+// that is still shutting down) quits at once with 130, saying so on
+// stderr. Signals go back to their default handling when stop is called.
+func SignalContext(parent context.Context, stderr io.Writer) (ctx context.Context, stop func()) {
+	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := signalContext(parent, ch, func(sig os.Signal) {
+		fmt.Fprintf(stderr, "storeflight: second %s: quitting now, without waiting for the run to stop; "+
+			"a change in flight may have reached the Store: re-run with the same inputs to continue\n", signalName(sig))
+		os.Exit(ExitInterrupted)
+	})
+	return ctx, func() {
+		signal.Stop(ch)
+		cancel()
+	}
+}
+
+// signalContext cancels ctx at the first signal from ch and calls quit at
+// a second SIGINT.
+func signalContext(parent context.Context, ch <-chan os.Signal, quit func(os.Signal)) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	done := make(chan struct{})
 	go func() {
 		select {
 		case s := <-ch:
 			cancel(&SignalError{Signal: s})
-		case <-ctx.Done():
+		case <-done:
+			return
+		}
+		for {
+			select {
+			case s := <-ch:
+				if s == os.Interrupt {
+					quit(s)
+					return
+				}
+			case <-done:
+				return
+			}
 		}
 	}()
+	var once sync.Once
 	return ctx, func() {
-		signal.Stop(ch)
+		once.Do(func() { close(done) })
 		cancel(context.Canceled)
 	}
 }
@@ -85,30 +121,35 @@ type seams struct {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, sm seams) int {
-	cfg, cfgErr := config.Load(args, getenv)
-	if cfg != nil && cfg.ShowHelp {
+	cfg, inputErr := config.Load(args, getenv)
+	switch {
+	case cfg.ShowHelp:
 		if err := config.Usage(stdout, "storeflight"); err != nil {
 			return ExitFailed
 		}
 		return ExitOK
-	}
-	if cfg != nil && cfg.ShowVersion {
+	case cfg.ShowVersion:
 		fmt.Fprintln(stdout, "storeflight", version.String())
 		return ExitOK
-	}
-	opts := ci.Options{}
-	if cfg != nil {
-		opts.Debug, opts.OutputFile = cfg.Debug, cfg.OutputFile
-	}
-	rep := ci.Detect(getenv, stdout, opts)
-	defer func() {
-		if err := rep.Close(); err != nil {
-			fmt.Fprintln(stderr, "storeflight: writing outputs:", err)
-		}
-	}()
-	if cfgErr != nil {
-		reportInputErrors(rep, cfgErr)
+	case cfg.NoInputs:
+		_ = config.ShortUsage(stderr, "storeflight")
 		return ExitInvalid
+	}
+	rep := ci.Detect(getenv, stdout, ci.Options{Debug: cfg.Debug, OutputFile: cfg.OutputFile})
+	var (
+		cred azcore.TokenCredential
+		mode auth.Mode
+	)
+	if !cfg.Simulate {
+		// Sign-in is checked in the same round as every other input, so
+		// that a user fixing their inputs meets no second list.
+		var signInErr error
+		cred, mode, signInErr = auth.NewCredential(cfg, &auth.Options{OnSecret: rep.Mask, Transport: sm.authTransport})
+		inputErr = joinInputErrors(inputErr, signInErr)
+	}
+	if inputErr != nil {
+		reportInputErrors(rep, inputErr)
+		return closeReporter(rep, stderr, ExitInvalid)
 	}
 	rep.Infof("storeflight %s", version.String())
 
@@ -119,22 +160,66 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.Simulate {
 		st, err = simulate(ctx, cfg, rep)
 	} else {
-		st, err = runStore(ctx, cfg, rep, sm)
+		st, err = runStore(ctx, cfg, rep, cred, mode)
 	}
 	if st != nil {
-		if rerr := st.Report(rep); rerr != nil {
-			rep.Warning("outputs", rerr.Error())
+		if rerr := st.Report(rep); rerr != nil && !errors.Is(rerr, ci.ErrOutputs) {
+			rep.Warning("job summary", rerr.Error())
 		}
 	}
-	return finish(ctx, rep, err)
+	return closeReporter(rep, stderr, finish(ctx, rep, err))
+}
+
+// closeReporter writes what the reporter keeps for the end (output-file,
+// the dotenv file, the plain name=value lines) and returns the exit code:
+// code, or 1 when the outputs could not be written, since the next job
+// would run on missing values even though this run did its work.
+func closeReporter(rep ci.Reporter, stderr io.Writer, code int) int {
+	err := rep.Close()
+	if err == nil {
+		return code
+	}
+	if !errors.Is(err, ci.ErrOutputs) {
+		fmt.Fprintln(stderr, "storeflight:", err)
+		return code
+	}
+	rep.Error("outputs not written", err.Error()+"\nthe run's own result stands; later steps and jobs that read its outputs would get nothing")
+	if code == ExitOK {
+		return ExitFailed
+	}
+	return code
+}
+
+// joinInputErrors adds the sign-in problems to the other input problems,
+// leaving out those about an input already reported (a tenant-id that is
+// not a GUID is not also "required").
+func joinInputErrors(inputs, signIn error) error {
+	if signIn == nil {
+		return inputs
+	}
+	named := map[string]bool{}
+	var all []error
+	if inputs != nil {
+		all = flatten(inputs)
+	}
+	for _, e := range all {
+		var ie *config.InputError
+		if errors.As(e, &ie) {
+			named[ie.Input] = true
+		}
+	}
+	for _, e := range flatten(signIn) {
+		var ie *config.InputError
+		if errors.As(e, &ie) && named[ie.Input] {
+			continue
+		}
+		all = append(all, e)
+	}
+	return errors.Join(all...)
 }
 
 // runStore runs the pipeline against the real Store (or api-url).
-func runStore(ctx context.Context, cfg *config.Config, rep ci.Reporter, sm seams) (*steps.State, error) {
-	cred, mode, err := auth.NewCredential(cfg, &auth.Options{OnSecret: rep.Mask, Transport: sm.authTransport})
-	if err != nil {
-		return nil, err
-	}
+func runStore(ctx context.Context, cfg *config.Config, rep ci.Reporter, cred azcore.TokenCredential, mode auth.Mode) (*steps.State, error) {
 	rep.Infof("sign-in: %s, tenant %s, client %s", mode, cfg.TenantID, cfg.ClientID)
 	store, err := storeapi.New(cred, &storeapi.Options{
 		BaseURL:       cfg.APIURL.String(),
@@ -192,11 +277,34 @@ func reportInputErrors(rep ci.Reporter, err error) {
 	for _, e := range flatten(err) {
 		if errors.As(e, &ie) {
 			// The title names the input; the message need not repeat it.
-			rep.Error("invalid input: "+ie.Input, ie.Problem)
+			rep.Error("invalid input: "+ie.Input, clauseLines(ie.Problem))
 			continue
 		}
-		rep.Error("invalid input", e.Error())
+		rep.Error("invalid input", clauseLines(e.Error()))
 	}
+}
+
+// longLine is the longest line an input problem keeps on one line.
+const longLine = 118
+
+// clauseLines lays out a long problem as a headline and indented
+// continuation lines, one per clause (after "; " or a sentence's end), so
+// that a log shows it whole instead of one 450-character line.
+func clauseLines(problem string) string {
+	if len(problem) <= longLine || strings.Contains(problem, "\n") {
+		return problem
+	}
+	var b strings.Builder
+	for i, r := range problem {
+		if r == ' ' && i > 0 && i+1 < len(problem) {
+			if prev := problem[i-1]; prev == ';' || prev == '.' && unicode.IsUpper(rune(problem[i+1])) {
+				b.WriteString("\n  ")
+				continue
+			}
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // flatten returns the leaves of errors.Join trees.

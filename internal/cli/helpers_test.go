@@ -19,7 +19,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // outputNames are the outputs of DESIGN.md, "Outputs".
 var outputNames = []string{"flight-id", "submission-id", "submission-status", "rollout-status",
-	"rollout-percentage", "fallback-submission-id", "finalized", "result"}
+	"rollout-percentage", "fallback-submission-id", "finalized", "rollout-decision", "health", "result"}
 
 // runEnv is one run of Run with an injected environment and buffers.
 type runEnv struct {

@@ -63,7 +63,8 @@ func TestRunBadInputs(t *testing.T) {
 		{name: "negative timeout", args: []string{"--timeout=-1m"}, want: []string{"timeout"}},
 		{name: "halt with finalize", args: []string{"--halt-rollout", "--finalize-rollout"}, want: []string{"halt-rollout"}},
 		{name: "flight-id with flight-name", args: []string{"--flight-id=7bfc11d0-5b6e-4f3a-9d1c-2a9e3c4b5d6e", "--flight-name=Beta"}, want: []string{"flight-id"}},
-		{name: "update without a flight", args: []string{"--update"}, want: []string{"flight-id"}},
+		{name: "update without a flight", args: []string{"--update"}, drop: []string{"target"}, want: []string{"target"}},
+		{name: "empty flight-name", args: []string{"--halt-rollout"}, env: map[string]string{"STOREFLIGHT_FLIGHT_NAME": ""}, drop: []string{"target"}, want: []string{"target"}},
 		{name: "package not found", args: []string{"--flight-name=Beta", "--packages=does-not-exist/*.msix"}, want: []string{"packages"}},
 		{name: "unknown flag", args: []string{"--colour=blue"}, want: []string{"colour"}},
 		{name: "lower-case application-id", args: []string{"--application-id=9nblggh4r315"}, drop: []string{"application-id"}, want: []string{"application-id"}},
@@ -81,7 +82,11 @@ func TestRunBadInputs(t *testing.T) {
 		{name: "simulate with a bad percentage", simulate: true, args: []string{"--rollout-percentage=101"}, want: []string{"rollout-percentage"}},
 		{name: "simulate with a bad application-id", simulate: true, args: []string{"--application-id=APP"}, want: []string{"application-id"}},
 		{name: "simulate not a boolean", simulate: true, env: map[string]string{"STOREFLIGHT_SIMULATE": "yes"},
-			want: []string{"application-id", "simulate"}}, // not simulating, so a real run's inputs are missing too
+			// Not simulating, so a real run's inputs are missing too, sign-in
+			// included, all in one round.
+			want: []string{"application-id", "auth", "client-id", "simulate", "target", "tenant-id"}},
+		{name: "sign-in and other inputs in one round", args: []string{"--wait-for=soon", "--auth=github-oidc"},
+			drop: []string{"client-id", "client-secret"}, want: []string{"auth", "client-id", "wait-for"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,8 +105,11 @@ func TestRunBadInputs(t *testing.T) {
 					}
 				})
 				base := map[string]string{"tenant-id": tenant, "client-id": client, "client-secret": "s3cret-value",
-					"application-id": "9NBLGGH4R315", "api-url": apiURL, "authority-host": authority}
-				for _, k := range []string{"tenant-id", "client-id", "client-secret", "application-id", "api-url", "authority-host"} {
+					"application-id": "9NBLGGH4R315", "api-url": apiURL, "authority-host": authority, "target": "app"}
+				if slices.ContainsFunc(tt.args, func(a string) bool { return strings.HasPrefix(a, "--flight-") }) {
+					tt.drop = append(tt.drop, "target")
+				}
+				for _, k := range []string{"tenant-id", "client-id", "client-secret", "application-id", "api-url", "authority-host", "target"} {
 					if !slices.Contains(tt.drop, k) {
 						args = append(args, "--"+k+"="+base[k])
 					}
@@ -123,8 +131,11 @@ func TestRunBadInputs(t *testing.T) {
 			if data, err := os.ReadFile(e.path("github_output")); err == nil && len(data) > 0 {
 				t.Errorf("outputs written for a run that never started:\n%s", data)
 			}
-			if strings.Contains(e.stdout.String(), "s3cret-value") {
-				t.Errorf("the client secret is in the log")
+			// The runner consumes ::add-mask:: lines, which must carry it.
+			for line := range strings.Lines(e.stdout.String()) {
+				if strings.Contains(line, "s3cret-value") && !strings.HasPrefix(line, "::add-mask::") {
+					t.Errorf("the client secret is in the log: %q", line)
+				}
 			}
 		})
 	}
@@ -190,13 +201,13 @@ func TestHelpMatchesActionYML(t *testing.T) {
 	}
 	help := stdout.String()
 	// Each input is a "  --name=VALUE" or "  --name[=true|false]" line
-	// followed by its description line.
-	flagRE := regexp.MustCompile(`(?m)^  --([a-z][a-z0-9-]*)(?:=VALUE|\[=true\|false\])\n\s+(.*)$`)
+	// followed by its description, wrapped on lines indented further.
+	flagRE := regexp.MustCompile(`(?m)^  --([a-z][a-z0-9-]*)(?:=VALUE|\[=true\|false\])\n((?:      .*\n)+)`)
 	var inHelp []string
 	described := map[string]string{}
 	for _, m := range flagRE.FindAllStringSubmatch(help, -1) {
 		inHelp = append(inHelp, m[1])
-		described[m[1]] = m[2]
+		described[m[1]] = strings.Join(strings.Fields(m[2]), " ")
 	}
 	names, actionDefaults := actionInputs(t, "inputs")
 	var declared []string

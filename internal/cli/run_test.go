@@ -118,7 +118,7 @@ func TestRunDemoAzurePipelines(t *testing.T) {
 	}
 	byOutput := map[string]string{}
 	for _, name := range outputNames {
-		env := "STOREFLIGHT_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+		env := "STOREFLIGHT_OUT_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 		v, ok := outs[env]
 		if !ok {
 			t.Errorf("no task.setvariable for %s", env)
@@ -126,7 +126,7 @@ func TestRunDemoAzurePipelines(t *testing.T) {
 		byOutput[name] = v
 	}
 	if got := byOutput["submission-id"]; !isDigits(got) {
-		t.Errorf("STOREFLIGHT_SUBMISSION_ID = %q, want digits", got)
+		t.Errorf("STOREFLIGHT_OUT_SUBMISSION_ID = %q, want digits", got)
 	}
 	// Azure escapes ';' and ']' in values; the result has neither, so it
 	// must come through as it is.
@@ -165,7 +165,7 @@ func TestRunDemoGitLab(t *testing.T) {
 	got := parseDotenv(t, readFile(t, dotenv))
 	byOutput := map[string]string{}
 	for _, name := range outputNames {
-		env := "STOREFLIGHT_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+		env := "STOREFLIGHT_OUT_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 		v, ok := got[env]
 		if !ok {
 			t.Errorf("dotenv has no %s: %v", env, got)
@@ -173,8 +173,8 @@ func TestRunDemoGitLab(t *testing.T) {
 		byOutput[name] = v
 	}
 	for k := range got {
-		if !regexp.MustCompile(`^STOREFLIGHT_[A-Z0-9_]+$`).MatchString(k) {
-			t.Errorf("dotenv key %q is not STOREFLIGHT_ and letters, digits, _", k)
+		if !regexp.MustCompile(`^STOREFLIGHT_OUT_[A-Z0-9_]+$`).MatchString(k) {
+			t.Errorf("dotenv key %q is not STOREFLIGHT_OUT_ and letters, digits, _", k)
 		}
 	}
 	checkDemoOutputs(t, byOutput)
@@ -217,7 +217,7 @@ func TestRunDemoPlain(t *testing.T) {
 				env := parseDotenv(t, readFile(t, out))
 				fromFile = map[string]string{}
 				for _, name := range outputNames {
-					fromFile[name] = env["STOREFLIGHT_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))]
+					fromFile[name] = env["STOREFLIGHT_OUT_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))]
 				}
 			} else if err := json.Unmarshal([]byte(readFile(t, out)), &fromFile); err != nil {
 				t.Fatalf("output-file is not a JSON object of strings: %v", err)
@@ -270,7 +270,7 @@ func TestRunRehearsalMultilineNotes(t *testing.T) {
 	if len(dup) > 0 {
 		t.Errorf("outputs set more than once: %v", dup)
 	}
-	want := []string{"finalized", "flight-id", "result", "rollout-percentage", "rollout-status", "submission-id", "submission-status"}
+	want := []string{"finalized", "flight-id", "health", "result", "rollout-decision", "rollout-percentage", "rollout-status", "submission-id", "submission-status"}
 	var names []string
 	for k := range outs {
 		names = append(names, k)

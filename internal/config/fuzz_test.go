@@ -58,7 +58,7 @@ func FuzzLoad(f *testing.F) {
 		if cfg.ShowHelp || cfg.ShowVersion {
 			return
 		}
-		if p := cfg.RolloutPercentage; p != nil && (*p < 0 || *p > 100 || *p != *p) {
+		if p := cfg.RolloutPercentage; p != nil && (*p <= 0 || *p > 100 || *p != *p) {
 			t.Fatalf("accepted rollout-percentage %v", *p)
 		}
 		if cfg.Timeout <= 0 || cfg.PollInterval <= 0 || cfg.MaxPollInterval < cfg.PollInterval {

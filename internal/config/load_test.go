@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -28,9 +30,39 @@ func envOf(m map[string]string) func(string) string {
 	}
 }
 
+// testLoad is load with the tests' defaults: a valid application-id and,
+// unless the arguments or variables say what to act on, target: app.
+func testLoad(t *testing.T, args []string, env map[string]string) (*Config, error) {
+	t.Helper()
+	e := maps.Clone(env)
+	if e == nil {
+		e = map[string]string{}
+	}
+	if !saysTarget(args, e) {
+		e["STOREFLIGHT_TARGET"] = "app"
+	}
+	return load(args, envOf(e), t.TempDir())
+}
+
+func saysTarget(args []string, env map[string]string) bool {
+	for _, a := range args {
+		if strings.Contains(a, "-flight-") || strings.Contains(a, "-target=") {
+			return true
+		}
+	}
+	for _, in := range []string{"flight-id", "flight-name", "target"} {
+		for _, k := range mustInput(in).EnvNames() {
+			if _, ok := env[k]; ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func mustLoad(t *testing.T, args []string, env map[string]string) *Config {
 	t.Helper()
-	c, err := load(args, envOf(env), t.TempDir())
+	c, err := testLoad(t, args, env)
 	if err != nil {
 		t.Fatalf("load(%q) = %v", args, err)
 	}
@@ -45,10 +77,16 @@ func TestLoadDefaults(t *testing.T) {
 		OIDCAudience:      "api://AzureADTokenExchange",
 		AuthorityHost:     &url.URL{Scheme: "https", Host: "login.microsoftonline.com", Path: "/"},
 		ApplicationID:     appID,
+		Target:            TargetApp, // set by testLoad
 		PendingSubmission: PendingFail,
 		PreviousRollout:   PreviousFail,
 		PackageMode:       PackageReplace,
 		Commit:            true,
+		HealthGate:        HealthGateFailures,
+		HealthMaxRatio:    1.5,
+		HealthMinFailures: 15,
+		HealthDataLag:     48 * time.Hour,
+		OnUnhealthy:       OnUnhealthyHalt,
 		WaitFor:           WaitNone,
 		PollInterval:      30 * time.Second,
 		MaxPollInterval:   5 * time.Minute,
@@ -348,50 +386,85 @@ func TestBadInputs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := load(tt.args, envOf(tt.env), t.TempDir())
-			if c != nil {
-				t.Errorf("load returned a config with an error")
+			c, err := testLoad(t, tt.args, tt.env)
+			if c == nil {
+				t.Errorf("load returned no config with its errors")
 			}
 			wantInputErrors(t, err, tt.input)
 		})
 	}
 }
 
+// TestConflicts holds every conflict of DESIGN.md's list (the paragraph
+// after the pipeline's steps), each refused with the input named.
 func TestConflicts(t *testing.T) {
 	t.Parallel()
 	const flightID = "--flight-id=00000000-0000-0000-0000-000000000001"
-	tests := []struct {
-		name  string
-		args  []string
-		input string
-		want  string // part of the message
-	}{
-		{"halt and finalize", []string{"--halt-rollout", "--finalize-rollout"}, "halt-rollout", "finalize-rollout"},
-		{"halt and percentage", []string{"--halt-rollout", "--rollout-percentage=50"}, "halt-rollout", "rollout-percentage"},
-		{"no commit with halt on update", []string{flightID, "--update", "--commit=false", "--halt-rollout"}, "commit", "halt-rollout"},
-		{"no commit with finalize on update", []string{flightID, "--update", "--commit=false", "--finalize-rollout"}, "commit", "finalize-rollout"},
+	checkRefusals(t, t.TempDir(), []refusal{
+		{"halt and finalize", []string{flightID, "--halt-rollout", "--finalize-rollout"}, "halt-rollout", "finalize-rollout"},
+		{"halt and percentage", []string{flightID, "--halt-rollout", "--rollout-percentage=50"}, "halt-rollout", "rollout-percentage"},
+		{"halt and steps", []string{flightID, "--halt-rollout", "--rollout-steps=5,50"}, "halt-rollout", "rollout-steps"},
+		{"halt with packages", []string{flightID, "--halt-rollout", "--update"}, "halt-rollout", "previous-rollout: halt"},
+		{"halt with notes", []string{flightID, "--halt-rollout", "--notes-for-certification=x", "--wait-for=published"}, "halt-rollout", "notes-for-certification"},
+		{"steps and percentage", []string{flightID, "--rollout-steps=5,50", "--rollout-percentage=10"}, "rollout-steps", "rollout-percentage"},
+		{"finalize on update without wait", []string{flightID, "--update", "--finalize-rollout"}, "finalize-rollout", "wait-for: none"},
+		{"finalize on update waiting for certified", []string{flightID, "--update", "--finalize-rollout", "--wait-for=certified"}, "finalize-rollout", "wait-for: published"},
 		{"no commit with wait on update", []string{flightID, "--notes-for-certification=x", "--commit=false", "--wait-for=committed"}, "commit", "wait-for: committed"},
+		{"no commit with finalize on update", []string{flightID, "--update", "--commit=false", "--finalize-rollout", "--wait-for=published"}, "commit", "wait-for: published"},
 		{"flight id and name", []string{flightID, "--flight-name=beta"}, "flight-id", "flight-name"},
+		{"app with flight id", []string{flightID, "--target=app"}, "target", "flight-id or flight-name"},
+		{"app with flight name", []string{"--flight-name=beta", "--target=app"}, "target", "flight-id or flight-name"},
+		{"no flight, no target", []string{"--rollout-percentage=20"}, "target", "target: app"},
+		{"empty flight name", []string{"--flight-name=", "--halt-rollout"}, "target", "empty flight-name"},
+		{"target flight without a flight", []string{"--target=flight", "--finalize-rollout"}, "target", "flight-id or flight-name"},
+		{"update without flight", []string{"--notes-for-certification=x"}, "target", "target: app"},
 		{"simulate and api-url", []string{"--simulate", "--api-url=https://example.com"}, "api-url", "simulate"},
-		{"previous halt with add", []string{"--previous-rollout=halt", "--package-mode=add"}, "previous-rollout", "package-mode"},
+		{"previous halt with add", []string{flightID, "--previous-rollout=halt", "--package-mode=add"}, "previous-rollout", "package-mode"},
+		{"release notes with a flight", []string{flightID, "--release-notes=Fixes"}, "release-notes", "flights have no listing"},
+		{"release notes dir with a flight", []string{"--flight-name=beta", "--release-notes-dir=."}, "release-notes-dir", "flights have no listing"},
+		{"release notes with target flight", []string{"--target=flight", "--flight-name=beta", "--release-notes=Fixes"}, "release-notes", "target: app"},
 		{"SpecificDate without date", []string{flightID, "--target-publish-mode=SpecificDate"}, "target-publish-date", "required"},
 		{"date without SpecificDate", []string{flightID, "--target-publish-date=2026-05-01T09:00:00Z"}, "target-publish-date", "SpecificDate"},
 		{"date with Manual", []string{flightID, "--target-publish-mode=Manual", "--target-publish-date=2026-05-01T09:00:00Z"}, "target-publish-date", "SpecificDate"},
-		{"update without flight", []string{"--notes-for-certification=x"}, "flight-id", "name a flight"},
-		{"update: true without flight", []string{"--update"}, "flight-id", "update inputs given: update"},
-		{"mandatory-update without flight", []string{"--mandatory-update=false"}, "flight-id", "mandatory-update"},
-		{"max below poll", []string{"--poll-interval=2m", "--max-poll-interval=1m"}, "max-poll-interval", "poll-interval"},
-	}
+		{"max below poll", []string{flightID, "--poll-interval=2m", "--max-poll-interval=1m"}, "max-poll-interval", "poll-interval"},
+	})
+}
+
+// refusal is a set of arguments that must be refused, naming input and
+// saying want.
+type refusal struct {
+	name  string
+	args  []string
+	input string
+	want  string // part of the message
+}
+
+func checkRefusals(t *testing.T, root string, tests []refusal) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := load(tt.args, envOf(nil), t.TempDir())
+			_, err := load(tt.args, envOf(nil), root)
 			wantInputErrors(t, err, tt.input)
 			if err != nil && !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error does not mention %q:\n%v", tt.want, err)
 			}
 		})
 	}
+}
+
+// TestNotBuiltYet checks that inputs this build reads but whose steps are
+// not there yet are refused, never silently ignored.
+func TestNotBuiltYet(t *testing.T) {
+	t.Parallel()
+	const flightID = "--flight-id=00000000-0000-0000-0000-000000000001"
+	const missing = "not supported by this build"
+	checkRefusals(t, t.TempDir(), []refusal{
+		{"app update", []string{"--target=app", "--notes-for-certification=x"}, "target", missing},
+		{"release notes", []string{"--target=app", "--release-notes=Fixes"}, "target", missing},
+		{"supersede", []string{flightID, "--update", "--package-mode=supersede"}, "package-mode", missing},
+		{"rollout steps", []string{flightID, "--rollout-steps=5,20,50,100"}, "rollout-steps", missing},
+	})
 }
 
 func TestAcceptedCombinations(t *testing.T) {
@@ -401,23 +474,28 @@ func TestAcceptedCombinations(t *testing.T) {
 		name string
 		args []string
 	}{
-		{"rollout only without flight", []string{"--rollout-percentage=20"}},
-		{"finalize without flight", []string{"--finalize-rollout"}},
-		{"no commit with wait-for but no update", []string{"--commit=false", "--wait-for=published"}},
+		{"app rollout", []string{"--target=app", "--rollout-percentage=20"}},
+		{"app finalize", []string{"--target=APP", "--finalize-rollout"}},
+		{"flight named and target flight", []string{"--target=flight", "--flight-name=beta", "--halt-rollout"}},
+		{"no commit with wait-for but no update", []string{flightID, "--commit=false", "--wait-for=published"}},
 		{"no commit on update with wait none", []string{flightID, "--update", "--commit=false"}},
+		{"finalize on update waiting for published", []string{flightID, "--update", "--finalize-rollout", "--wait-for=published"}},
+		{"halt without update", []string{flightID, "--halt-rollout", "--wait-for=published"}},
+		{"percentage on update", []string{flightID, "--update", "--rollout-percentage=100"}},
 		{"SpecificDate with date", []string{flightID, "--target-publish-mode=SpecificDate", "--target-publish-date=2026-05-01T09:00:00Z"}},
-		{"previous halt with replace", []string{"--previous-rollout=halt"}},
-		{"max equal to poll", []string{"--poll-interval=1m", "--max-poll-interval=1m"}},
-		{"simulate without application-id", []string{"--simulate"}},
+		{"previous halt with replace", []string{flightID, "--previous-rollout=halt", "--update"}},
+		{"max equal to poll", []string{flightID, "--poll-interval=1m", "--max-poll-interval=1m"}},
+		{"simulate without application-id or target", []string{"--simulate"}},
 		{"simulate ignores bad sign-in inputs", []string{"--simulate", "--tenant-id=not-a-guid", "--auth=nonsense"}},
-		{"api-url on localhost", []string{"--api-url=http://localhost:8080"}},
-		{"api-url on ::1", []string{"--api-url=http://[::1]:8080/"}},
+		{"api-url on localhost", []string{flightID, "--api-url=http://localhost:8080"}},
+		{"api-url on ::1", []string{flightID, "--api-url=http://[::1]:8080/"}},
+		{"health inputs", []string{flightID, "--health-gate=OFF", "--health-max-ratio=2", "--health-min-failures=0.5", "--health-data-lag=0s", "--on-unhealthy=fail"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			env := map[string]string{}
-			if tt.name == "simulate without application-id" {
+			if strings.HasPrefix(tt.name, "simulate without application-id") {
 				env["STOREFLIGHT_APPLICATION_ID"] = ""
 			}
 			if _, err := load(tt.args, envOf(env), t.TempDir()); err != nil {
@@ -429,21 +507,21 @@ func TestAcceptedCombinations(t *testing.T) {
 
 func TestAllProblemsAtOnce(t *testing.T) {
 	t.Parallel()
-	_, err := load([]string{"--rollout-percentage=110", "--wait-for=forever", "--halt-rollout", "--finalize-rollout", "--timeout=soon"},
-		envOf(map[string]string{"STOREFLIGHT_APPLICATION_ID": ""}), t.TempDir())
+	_, err := testLoad(t, []string{"--rollout-percentage=110", "--wait-for=forever", "--halt-rollout", "--finalize-rollout", "--timeout=soon"},
+		map[string]string{"STOREFLIGHT_APPLICATION_ID": ""})
 	wantInputErrors(t, err, "rollout-percentage", "wait-for", "halt-rollout", "timeout", "application-id")
 	var joined interface{ Unwrap() []error }
 	if !errors.As(err, &joined) || len(joined.Unwrap()) != 6 {
 		t.Errorf("want 6 joined problems, got:\n%v", err)
 	}
-	if want := `rollout-percentage: "110" is not a percentage: give a decimal from 0 to 100 with '.' as the separator, like 12.5`; !strings.Contains(err.Error(), want) {
+	if want := `rollout-percentage: "110" is not a percentage: give a decimal above 0 and at most 100 with '.' as the separator, like 12.5`; !strings.Contains(err.Error(), want) {
 		t.Errorf("error lacks %q:\n%v", want, err)
 	}
 }
 
 func TestErrorNamesEnvironmentSource(t *testing.T) {
 	t.Parallel()
-	_, err := load(nil, envOf(map[string]string{"STOREFLIGHT_WAIT_FOR": "soon"}), t.TempDir())
+	_, err := testLoad(t, nil, map[string]string{"STOREFLIGHT_WAIT_FOR": "soon"})
 	wantInputErrors(t, err, "wait-for")
 	if err != nil && !strings.Contains(err.Error(), "$STOREFLIGHT_WAIT_FOR") {
 		t.Errorf("error does not say where the value came from: %v", err)
@@ -495,7 +573,7 @@ func TestSecretsNeverFormatted(t *testing.T) {
 	}
 	// A secret that fails to parse must not be echoed either: client-secret
 	// has no format, so force an error on another input alongside it.
-	_, err = load([]string{"--client-secret=cs-0123456789", "--wait-for=x"}, envOf(nil), t.TempDir())
+	_, err = testLoad(t, []string{"--client-secret=cs-0123456789", "--wait-for=x"}, nil)
 	if err == nil || strings.Contains(err.Error(), "cs-0123456789") {
 		t.Errorf("error leaks or is missing: %v", err)
 	}
@@ -504,9 +582,10 @@ func TestSecretsNeverFormatted(t *testing.T) {
 func TestInputsTable(t *testing.T) {
 	t.Parallel()
 	designOrder := []string{"tenant-id", "client-id", "auth", "client-secret", "oidc-audience", "federated-token-file",
-		"service-connection-id", "application-id", "flight-id", "flight-name", "submission-id", "pending-submission",
-		"previous-rollout", "update", "packages", "package-mode", "rollout-percentage", "halt-rollout", "finalize-rollout",
-		"mandatory-update", "mandatory-update-effective-date", "target-publish-mode", "target-publish-date",
+		"service-connection-id", "application-id", "target", "flight-id", "flight-name", "submission-id", "pending-submission",
+		"previous-rollout", "update", "packages", "package-mode", "release-notes", "release-notes-dir",
+		"rollout-percentage", "halt-rollout", "finalize-rollout", "rollout-steps", "health-gate", "health-max-ratio",
+		"health-min-failures", "health-data-lag", "on-unhealthy", "mandatory-update", "mandatory-update-effective-date", "target-publish-mode", "target-publish-date",
 		"notes-for-certification", "commit", "wait-for", "poll-interval", "max-poll-interval", "timeout", "on-timeout",
 		"request-budget", "dry-run", "simulate", "output-file", "api-url", "authority-host", "debug"}
 	var got []string
@@ -530,5 +609,140 @@ func TestInputsTable(t *testing.T) {
 		if !strings.Contains(help.String(), "--"+in.Name) {
 			t.Errorf("--help does not list --%s", in.Name)
 		}
+	}
+}
+
+func TestNewInputsParsed(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	c, err := load([]string{
+		"--target=App", "--release-notes-dir=" + dir, "--release-notes=" + strings.Repeat("é", 1500),
+		"--health-gate=off", "--health-max-ratio=2.25", "--health-min-failures=7.5", "--health-data-lag=36h",
+		"--on-unhealthy=FAIL", "--rollout-percentage=100",
+	}, envOf(nil), t.TempDir())
+	// Updating the app's own submission is not built yet: that is the only
+	// problem, and the values are read all the same.
+	if err == nil || strings.Count(err.Error(), "\n") != 0 || !strings.Contains(err.Error(), "not supported by this build") {
+		t.Errorf("err = %v, want only the not-built-yet error", err)
+	}
+	got := []any{c.Target, c.ReleaseNotesDir, len([]rune(c.ReleaseNotes)), c.HealthGate, c.HealthMaxRatio, c.HealthMinFailures,
+		c.HealthDataLag, c.OnUnhealthy, *c.RolloutPercentage, c.WantsUpdate()}
+	want := []any{TargetApp, dir, 1500, HealthGateOff, 2.25, 7.5, 36 * time.Hour, OnUnhealthyFail, 100.0, true}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("parsed values (-want +got):\n%s", diff)
+	}
+
+	c, err = load([]string{"--flight-name=beta", "--package-mode=Supersede", "--rollout-steps= 5, 20,50 ,100"}, envOf(nil), t.TempDir())
+	wantInputErrors(t, err, "package-mode", "rollout-steps") // not built yet, but read
+	if c.PackageMode != PackageSupersede {
+		t.Errorf("PackageMode = %q, want supersede", c.PackageMode)
+	}
+	if diff := cmp.Diff([]float64{5, 20, 50, 100}, c.RolloutSteps); diff != "" {
+		t.Errorf("RolloutSteps (-want +got):\n%s", diff)
+	}
+	if c.WantsUpdate() {
+		t.Error("rollout-steps alone counts as an update")
+	}
+}
+
+func TestNewInputsRefused(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	mustWriteFile(t, root+"/notes.txt", "notes")
+	checkRefusals(t, root, []refusal{
+		{"target unknown", []string{"--target=retail"}, "target", "flight, app"},
+		{"release notes too long", []string{"--target=app", "--release-notes=" + strings.Repeat("a", 1501)}, "release-notes", "1501 characters"},
+		{"release notes dir missing", []string{"--target=app", "--release-notes-dir=nope"}, "release-notes-dir", "does not exist"},
+		{"release notes dir is a file", []string{"--target=app", "--release-notes-dir=notes.txt"}, "release-notes-dir", "it is a file"},
+		{"package-mode unknown", []string{"--target=app", "--package-mode=merge"}, "package-mode", "replace, add, supersede"},
+		{"percentage zero", []string{"--target=app", "--rollout-percentage=0"}, "rollout-percentage", "above 0"},
+		{"steps descending", []string{"--target=app", "--rollout-steps=20,5"}, "rollout-steps", "5 does not come after 20"},
+		{"steps repeated", []string{"--target=app", "--rollout-steps=5,5"}, "rollout-steps", "does not come after"},
+		{"steps zero", []string{"--target=app", "--rollout-steps=0,50"}, "rollout-steps", `"0" is not a percentage`},
+		{"steps above 100", []string{"--target=app", "--rollout-steps=50,101"}, "rollout-steps", `"101"`},
+		{"steps with percent signs", []string{"--target=app", "--rollout-steps=5%,50%"}, "rollout-steps", `"5%"`},
+		{"steps only commas", []string{"--target=app", "--rollout-steps=,,"}, "rollout-steps", "like 5,20,50,100"},
+		{"health gate unknown", []string{"--target=app", "--health-gate=crashes"}, "health-gate", "failures, off"},
+		{"ratio of 1", []string{"--target=app", "--health-max-ratio=1"}, "health-max-ratio", "above 1"},
+		{"ratio words", []string{"--target=app", "--health-max-ratio=double"}, "health-max-ratio", "above 1"},
+		{"min failures zero", []string{"--target=app", "--health-min-failures=0"}, "health-min-failures", "above 0"},
+		{"lag in days", []string{"--target=app", "--health-data-lag=2d"}, "health-data-lag", "48h"},
+		{"lag negative", []string{"--target=app", "--health-data-lag=-1h"}, "health-data-lag", "48h"},
+		{"on-unhealthy unknown", []string{"--target=app", "--on-unhealthy=ignore"}, "on-unhealthy", "halt, fail"},
+	})
+}
+
+// TestFlagValueIsAFlag is issue 10's `--notes-for-certification --dry-run`
+// from an empty unquoted $NOTES: the next flag is never taken as the value.
+func TestFlagValueIsAFlag(t *testing.T) {
+	t.Parallel()
+	const flight = "--flight-name=beta"
+	for _, args := range [][]string{
+		{flight, "--notes-for-certification", "--dry-run"},
+		{flight, "--notes-for-certification", "-dry-run=true"},
+		{flight, "--packages", "--wait-for=published"},
+		{"--flight-name", "--rollout-percentage=10"},
+	} {
+		c, err := load(args, envOf(nil), t.TempDir())
+		wantInputErrors(t, err, strings.TrimPrefix(args[len(args)-2], "--"))
+		if err != nil && !strings.Contains(err.Error(), "is a flag, not a value") {
+			t.Errorf("load(%q): error does not say why: %v", args, err)
+		}
+		if c.NotesForCertification != nil || len(c.Packages) > 0 || strings.HasPrefix(c.FlightName, "-") {
+			t.Errorf("load(%q) took a flag as a value: notes %v, packages %v, flight-name %q", args, c.NotesForCertification, c.Packages, c.FlightName)
+		}
+	}
+	// With '=' the value is explicit, and a value that merely starts with
+	// a dash is still a value.
+	c := mustLoad(t, []string{flight, "--notes-for-certification=--dry-run"}, nil)
+	if c.NotesForCertification == nil || *c.NotesForCertification != "--dry-run" || c.DryRun {
+		t.Errorf("--notes-for-certification=--dry-run gave notes %v, dry run %v", c.NotesForCertification, c.DryRun)
+	}
+	c = mustLoad(t, []string{flight, "--notes-for-certification", "-- see the wiki"}, nil)
+	if c.NotesForCertification == nil || *c.NotesForCertification != "-- see the wiki" {
+		t.Errorf("notes %v, want the text after the flag", c.NotesForCertification)
+	}
+}
+
+// TestExpandedGlobHint: an unquoted glob the shell expanded leaves package
+// files as arguments of their own.
+func TestExpandedGlobHint(t *testing.T) {
+	t.Parallel()
+	_, err := testLoad(t, []string{"--flight-name=beta", "--packages", "out/a.msix", "out/b.MSIX", "out/c.msixupload"}, nil)
+	wantInputErrors(t, err, "packages")
+	if err != nil && !strings.Contains(err.Error(), "quote it") {
+		t.Errorf("no hint to quote the glob: %v", err)
+	}
+	_, err = testLoad(t, []string{"--flight-name=beta", "publish", "now"}, nil)
+	wantInputErrors(t, err, "arguments")
+	if err != nil && strings.Contains(err.Error(), "glob") {
+		t.Errorf("a hint about globs for arguments that are no package files: %v", err)
+	}
+}
+
+func TestNoInputs(t *testing.T) {
+	t.Parallel()
+	c, err := Load(nil, func(k string) string { return map[string]string{"AZURE_TENANT_ID": "x", "HOME": "/root"}[k] })
+	if err != nil || !c.NoInputs {
+		t.Errorf("no inputs: NoInputs %v, err %v", c.NoInputs, err)
+	}
+	for name, env := range map[string]map[string]string{
+		"STOREFLIGHT variable": {"STOREFLIGHT_AUTH": "auto"},
+		"INPUT variable":       {"INPUT_FLIGHT-NAME": "beta"},
+	} {
+		c, _ := Load(nil, func(k string) string { return env[k] })
+		if c == nil || c.NoInputs {
+			t.Errorf("%s: NoInputs set", name)
+		}
+	}
+	if c, _ := Load([]string{"--dry-run"}, nil); c == nil || c.NoInputs {
+		t.Error("a flag: NoInputs set")
+	}
+}
+
+func mustWriteFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

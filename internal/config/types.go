@@ -40,13 +40,46 @@ const (
 	PreviousHalt     PreviousRolloutPolicy = "halt"
 )
 
-// PackageMode says whether new packages replace the existing ones.
+// Target says whether a run acts on a package flight's submission or on
+// the app's own (retail) submission, which every customer outside a flight
+// gets.
+type Target string
+
+// The values of target. A run names a flight (flight-id or flight-name,
+// which imply TargetFlight) or says TargetApp; Config.Target is empty when
+// the input is unset.
+const (
+	TargetFlight Target = "flight"
+	TargetApp    Target = "app"
+)
+
+// PackageMode says what happens to a submission's existing packages when
+// new ones are added.
 type PackageMode string
 
 // The values of package-mode.
 const (
-	PackageReplace PackageMode = "replace"
-	PackageAdd     PackageMode = "add"
+	PackageReplace   PackageMode = "replace"   // every existing package is deleted
+	PackageAdd       PackageMode = "add"       // every existing package stays
+	PackageSupersede PackageMode = "supersede" // only those a new package supersedes are deleted
+)
+
+// HealthGate says what decides each step of a rollout-steps rollout.
+type HealthGate string
+
+// The values of health-gate.
+const (
+	HealthGateFailures HealthGate = "failures" // compare failure rates, new against old
+	HealthGateOff      HealthGate = "off"      // advance one step per run
+)
+
+// OnUnhealthy says what a health gate that finds a regression does.
+type OnUnhealthy string
+
+// The values of on-unhealthy.
+const (
+	OnUnhealthyHalt OnUnhealthy = "halt" // halt the rollout, exit 4
+	OnUnhealthyFail OnUnhealthy = "fail" // change nothing, exit 1
 )
 
 // WaitFor is how far the wait step follows the submission.
@@ -123,6 +156,7 @@ type Config struct {
 
 	// What to act on.
 	ApplicationID     string
+	Target            Target // "" when unset; flight-id or flight-name imply TargetFlight
 	FlightID          string
 	FlightName        string
 	SubmissionID      string
@@ -133,6 +167,8 @@ type Config struct {
 	Update                       bool
 	Packages                     []Package
 	PackageMode                  PackageMode
+	ReleaseNotes                 string // "What's new" for every listing language; "" when unset
+	ReleaseNotesDir              string // folder of <language>.txt files; "" when unset
 	MandatoryUpdate              *bool
 	MandatoryUpdateEffectiveDate *time.Time
 	TargetPublishMode            string // "", Immediate, Manual or SpecificDate
@@ -140,10 +176,16 @@ type Config struct {
 	NotesForCertification        *string
 	Commit                       bool
 
-	// Rollout.
+	// Rollout, and the health gate of rollout-steps.
 	RolloutPercentage *float64
 	HaltRollout       bool
 	FinalizeRollout   bool
+	RolloutSteps      []float64 // ascending, each above 0 and at most 100; nil when unset
+	HealthGate        HealthGate
+	HealthMaxRatio    float64
+	HealthMinFailures float64
+	HealthDataLag     time.Duration
+	OnUnhealthy       OnUnhealthy
 
 	// Waiting.
 	WaitFor         WaitFor
@@ -163,15 +205,26 @@ type Config struct {
 	// Meta flags: print and exit.
 	ShowHelp    bool
 	ShowVersion bool
+	// NoInputs is true when the run was given no flag and no INPUT_* or
+	// STOREFLIGHT_* variable at all: a first try, which gets a short usage
+	// instead of a list of missing inputs.
+	NoInputs bool
 }
 
 // WantsUpdate reports whether the inputs ask for the update step.
-// rollout-percentage alone is not an update: it steers the last published
-// submission's rollout.
+// rollout-percentage and rollout-steps alone are not an update: they steer
+// the rollout of the submission in flight or last published.
 func (c *Config) WantsUpdate() bool {
 	return c.Update || len(c.Packages) > 0 || c.NotesForCertification != nil ||
+		c.ReleaseNotes != "" || c.ReleaseNotesDir != "" ||
 		c.TargetPublishMode != "" || c.TargetPublishDate != nil ||
 		c.MandatoryUpdate != nil || c.MandatoryUpdateEffectiveDate != nil
+}
+
+// NamesFlight reports whether the inputs name a flight (flight-id,
+// flight-name or target: flight).
+func (c *Config) NamesFlight() bool {
+	return c.FlightID != "" || c.FlightName != "" || c.Target == TargetFlight
 }
 
 // ErrInvalidInput matches every error that comes from bad inputs or missing

@@ -70,7 +70,7 @@ func TestNewSubmissionThroughFinalize(t *testing.T) {
 	wantOuts := map[string]string{
 		"flight-id": flightID, "submission-id": s.SubmissionID, "submission-status": "Published",
 		"rollout-status": "PackageRolloutComplete", "rollout-percentage": "100",
-		"fallback-submission-id": publishedID, "finalized": "true",
+		"fallback-submission-id": publishedID, "finalized": "true", "rollout-decision": "none", "health": "",
 	}
 	res := outs["result"]
 	delete(outs, "result")

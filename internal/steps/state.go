@@ -288,6 +288,8 @@ const (
 	OutRolloutPercentage    = "rollout-percentage"
 	OutFallbackSubmissionID = "fallback-submission-id"
 	OutFinalized            = "finalized"
+	OutRolloutDecision      = "rollout-decision"
+	OutHealth               = "health"
 	OutResult               = "result"
 )
 
@@ -295,7 +297,9 @@ const (
 // "Outputs"); result holds the others as one JSON object, plus the
 // application ID and, when the wait ran out, "timed-out": "true".
 func (s *Record) Outputs() map[string]string {
-	out := map[string]string{OutFinalized: strconv.FormatBool(s.Finalized)}
+	// rollout-decision is none and health empty until the health gate
+	// runs.
+	out := map[string]string{OutFinalized: strconv.FormatBool(s.Finalized), OutRolloutDecision: "none", OutHealth: ""}
 	set := func(k, v string) {
 		if v != "" {
 			out[k] = v
@@ -337,7 +341,7 @@ func (s *Record) Report(r ci.Reporter) error {
 	outs := s.Outputs()
 	var first error
 	for _, k := range []string{OutFlightID, OutSubmissionID, OutSubmissionStatus, OutRolloutStatus,
-		OutRolloutPercentage, OutFallbackSubmissionID, OutFinalized, OutResult} {
+		OutRolloutPercentage, OutFallbackSubmissionID, OutFinalized, OutRolloutDecision, OutHealth, OutResult} {
 		v, ok := outs[k]
 		if !ok {
 			continue

@@ -2,15 +2,22 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
+	"github.com/storeflight/storeflight/internal/auth"
 	"github.com/storeflight/storeflight/internal/config"
 	"github.com/storeflight/storeflight/internal/storeapi"
 )
 
 // waitStep polls the submission's status until wait-for is reached, a
-// failure status ends it, or the timeout runs out.
+// failure status ends it, or the timeout runs out. The timeout is a hard
+// deadline on everything in the wait, every read and retry included: a
+// read that fails for a while (throttling, an outage) is read again until
+// the deadline rather than ending the run, and at the deadline the run
+// times out (exit 3) naming the last failure.
 //
 // Polling starts at poll-interval and each wait grows ×1.5 to ×2, with ±20%
 // jitter, up to max-poll-interval; it starts again at poll-interval when the
@@ -82,6 +89,7 @@ func (waitStep) Run(ctx context.Context, s *State) error {
 	deadline := start.Add(cfg.Timeout)
 	interval := cfg.PollInterval
 	seenCommitStarted := s.Committed || s.Status == storeapi.StatusCommitStarted
+	var failing readFailures
 	s.rep.Infof("waiting until %s is %s (status %s; timeout %s)", s.target(), cfg.WaitFor, s.Status, cfg.Timeout)
 	for {
 		status := s.Status
@@ -108,16 +116,22 @@ func (waitStep) Run(ctx context.Context, s *State) error {
 		now := s.clock.Now()
 		remaining := deadline.Sub(now)
 		if remaining <= 0 {
-			return s.timedOut(now.Sub(start))
+			return s.timedOut(now.Sub(start), failing.last)
 		}
 		d := min(s.jitter(interval), remaining)
 		if err := s.clock.Sleep(ctx, d); err != nil {
 			return err
 		}
-		st, err := s.store.SubmissionStatus(ctx, s.key())
+		st, err := s.readStatusBy(ctx, deadline)
 		if err != nil {
-			return fmt.Errorf("read status of %s: %w", s.target(), err)
+			if ctx.Err() != nil || !retryableRead(err) {
+				return fmt.Errorf("read status of %s: %w", s.target(), err)
+			}
+			failing.add(s, err, deadline)
+			interval = s.grow(interval)
+			continue
 		}
+		failing.recovered(s)
 		if st.Status != status {
 			s.rep.Infof("%s: %s → %s", s.target(), status, st.Status)
 			interval = cfg.PollInterval
@@ -126,6 +140,52 @@ func (waitStep) Run(ctx context.Context, s *State) error {
 		}
 		s.observe(st.Status, &st.StatusDetails)
 	}
+}
+
+// readStatusBy reads the submission's status with every attempt and retry
+// wait of the read bounded by deadline, on the step's clock.
+func (s *State) readStatusBy(ctx context.Context, deadline time.Time) (*storeapi.SubmissionStatus, error) {
+	rctx, cancel := context.WithTimeout(ctx, deadline.Sub(s.clock.Now()))
+	defer cancel()
+	return s.store.SubmissionStatus(rctx, s.key())
+}
+
+// retryableRead reports whether a failed status read is worth repeating
+// later in the wait: the Store throttling or out of service, a broken
+// connection, the deadline of the read itself, or a sign-in that got no
+// answer (a refusal by Entra is for good).
+func retryableRead(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || storeapi.Transient(err) {
+		return true
+	}
+	var se *auth.SignInError
+	return errors.As(err, &se) && se.Code == "" &&
+		(se.StatusCode == 0 || se.StatusCode == http.StatusTooManyRequests || se.StatusCode >= 500)
+}
+
+// readFailures follows status reads that fail in a row, so that an outage
+// is reported once when it starts and once when it ends, not on every read.
+type readFailures struct {
+	count int
+	last  error // the last failure, named if the wait times out
+}
+
+func (f *readFailures) add(s *State, err error, deadline time.Time) {
+	f.count++
+	if f.count == 1 || !errors.Is(err, context.DeadlineExceeded) {
+		f.last = err
+	}
+	if f.count == 1 {
+		s.rep.Infof("reading the status of %s failed; reading it again until the timeout (%s left):\n  %v",
+			s.target(), deadline.Sub(s.clock.Now()).Round(time.Second), err)
+	}
+}
+
+func (f *readFailures) recovered(s *State) {
+	if f.count > 0 {
+		s.rep.Infof("read the status of %s again after %d failed reads", s.target(), f.count)
+	}
+	*f = readFailures{}
 }
 
 // grow returns the next base interval: ×1.5 to ×2, capped.
@@ -176,10 +236,15 @@ func (s *State) waitReached(ctx context.Context, held bool) error {
 	return nil
 }
 
-func (s *State) timedOut(waited time.Duration) error {
+// timedOut ends a wait that reached its timeout; lastErr is the failure of
+// the reads just before it, if they failed.
+func (s *State) timedOut(waited time.Duration, lastErr error) error {
 	s.TimedOut = true
 	msg := fmt.Sprintf("%s is still %s after waiting %s for it to be %s; it is still progressing: re-run with the same inputs to continue",
 		s.target(), s.Status, waited.Round(time.Second), s.cfg.WaitFor)
+	if lastErr != nil {
+		msg += fmt.Sprintf("; the last status read failed: %v", lastErr)
+	}
 	if s.cfg.OnTimeout == config.OnTimeoutPass {
 		s.notice("%s (on-timeout: pass)", msg)
 		return nil

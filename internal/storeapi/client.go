@@ -286,17 +286,26 @@ const (
 	callStateKey
 )
 
-// callState follows one call across its attempts: whether any attempt may
-// have reached the Store and been acted on. Only a dial error (nothing was
-// sent) and a 429 (the Store refused it) are known to have done nothing.
+// callState follows one call across its attempts: how many were made,
+// how the last one ended, and whether any may have reached the Store and
+// been acted on. Only a dial error (nothing was sent) and a 429 (the Store
+// refused it) are known to have done nothing.
 type callState struct {
 	mu           sync.Mutex
+	attempts     int
+	lastStatus   int   // the last attempt's HTTP status; 0 when it got no answer
+	lastErr      error // the last attempt's transport error
 	maybeApplied bool
 }
 
 func (s *callState) record(resp *http.Response, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.attempts++
+	s.lastStatus, s.lastErr = 0, err
+	if err == nil {
+		s.lastStatus = resp.StatusCode
+	}
 	if (err != nil && !isDialError(err)) || (err == nil && resp.StatusCode != http.StatusTooManyRequests) {
 		s.maybeApplied = true
 	}
@@ -308,10 +317,19 @@ func (s *callState) applied() bool {
 	return s.maybeApplied
 }
 
+func (s *callState) last() (attempts, status int, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.attempts, s.lastStatus, s.lastErr
+}
+
 // checkRetry retries GET, PUT and DELETE as go-retryablehttp's default
 // policy does (429, 5xx but 501, connection errors), and a POST only when
-// the Store certainly did nothing: a 429 or a dial error. It does not start
-// a Retry-After wait that would end past the context's deadline.
+// the Store certainly did nothing: a 429 or a dial error. Under a deadline
+// (the wait's timeout, the run's) it does not start a wait that would end
+// past it, whether Retry-After asks for it or the backoff's shortest draw
+// is that long, so the caller gets the last answer instead of a bare
+// "deadline exceeded".
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	var ns *notSentError
 	if errors.As(err, &ns) {
@@ -334,14 +352,46 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 			return false, rerr
 		}
 	}
-	if retry && resp != nil {
-		if d, ok := c.retryAfter(resp); ok {
-			if dl, has := ctx.Deadline(); has && time.Now().Add(d).After(dl) {
-				return false, nil
-			}
-		}
+	if dl, has := ctx.Deadline(); retry && has && time.Now().Add(c.shortestWait(ctx, resp)).After(dl) {
+		return false, nil
 	}
 	return retry, nil
+}
+
+// shortestWait is the least the retry layer will wait before the next
+// attempt: Retry-After when the answer has one, else the backoff's lowest
+// draw for the attempt just made.
+func (c *Client) shortestWait(ctx context.Context, resp *http.Response) time.Duration {
+	if resp != nil {
+		if d, ok := c.retryAfter(resp); ok {
+			return d
+		}
+	}
+	attempt := 0
+	if st, ok := ctx.Value(callStateKey).(*callState); ok {
+		n, _, _ := st.last()
+		attempt = max(n-1, 0)
+	}
+	return backoffCeiling(c.rc.RetryWaitMin, c.rc.RetryWaitMax, attempt) / 2
+}
+
+// Transient reports whether err is a failure that a later attempt may not
+// meet: throttling (429), a request timeout (408), a server error (5xx but
+// 501), or a connection that failed, broke or timed out. The Store's
+// refusals (other 4xx), an answer that could not be read, a failed
+// sign-in and a cancelled call are not.
+func Transient(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	if e.StatusCode != 0 {
+		code := e.StatusCode
+		return code == http.StatusTooManyRequests || code == http.StatusRequestTimeout ||
+			code >= 500 && code != http.StatusNotImplemented
+	}
+	var te *tokenError
+	return e.Err != nil && !errors.As(err, &te)
 }
 
 func isDialError(err error) bool {
@@ -388,12 +438,17 @@ func (c *Client) backoff(lo, hi time.Duration, attempt int, resp *http.Response)
 			return d
 		}
 	}
-	d := hi
-	if attempt < 30 {
-		d = min(lo<<attempt, hi)
-	}
+	d := backoffCeiling(lo, hi, attempt)
 	half := d / 2
 	return half + rand.N(d-half+1)
+}
+
+// backoffCeiling is the longest backoff after attempt (0 for the first).
+func backoffCeiling(lo, hi time.Duration, attempt int) time.Duration {
+	if attempt >= 30 {
+		return hi
+	}
+	return min(lo<<attempt, hi)
 }
 
 // newGUID returns a random (version 4) GUID for MS-CorrelationId and
@@ -476,6 +531,16 @@ func (c *Client) do(ctx context.Context, op, method string, u *url.URL, body any
 			resp.Body.Close()
 		}
 		e := &Error{Op: op, Method: method, Path: u.EscapedPath(), CorrelationID: correlationID, Err: redact.Error(unwrapURLError(err))}
+		if n, status, lastErr := state.last(); n > 0 && errors.Is(err, context.DeadlineExceeded) && !errors.Is(lastErr, context.DeadlineExceeded) {
+			// The deadline came while waiting to try again: what the last
+			// attempt met is the news, not the deadline.
+			e.StatusCode = status
+			if lastErr != nil {
+				e.Err = redact.Error(fmt.Errorf("%w, and the deadline came before another attempt (%w)", unwrapURLError(lastErr), err))
+			} else {
+				e.Err = fmt.Errorf("the deadline came before another attempt: %w", err)
+			}
+		}
 		e.outcomeUnknown = post && state.applied()
 		return e
 	}
