@@ -249,9 +249,9 @@ func TestReadIdentityStreamMatchesRandomAccess(t *testing.T) {
 	}
 	payload := member{name: "data/payload.bin", data: bytes.Repeat([]byte("PK\x03\x04PK\x01\x02PK\x07\x08"), 4096)}
 	archives := map[string][]byte{
-		"archive/zip.msix":     zipOf(t, payload, manifestOf("x64")),
-		"sized.msix":           sizedZipOf(t, payload, manifestOf("arm64")),
-		"sdk.msix":             sdkZipOf(t, payload, manifestOf("x86")),
+		"archive/zip.msix": zipOf(t, payload, manifestOf("x64")),
+		"sized.msix":       sizedZipOf(t, payload, manifestOf("arm64")),
+		"sdk.msix":         sdkZipOf(t, payload, manifestOf("x86")),
 		"sdk-bundle.msixbundle": sdkZipOf(t,
 			member{name: "a.msix", data: sdkZipOf(t, payload, manifestOf("x64"))},
 			member{name: bundleManifest, data: []byte(`<Bundle><Identity Version="4.3.2.1"/><Packages><Package Type="application" Architecture="x64" FileName="a.msix"/></Packages></Bundle>`), method: zip.Deflate}),
