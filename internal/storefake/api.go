@@ -17,6 +17,7 @@ type apiError struct {
 	Status  int    `json:"-"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	Target  string `json:"target,omitempty"`
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
@@ -307,6 +308,9 @@ func (s *Server) createSubmission(r *http.Request) (int, any) {
 	if e != nil {
 		return 0, e
 	}
+	if a.unsupported {
+		return 0, errUnsupportedApp()
+	}
 	pendingID, publishedID := parentSlots(a, f)
 	if *pendingID != "" {
 		return 0, errState("Submission %s is already pending; commit or delete it before creating another.", *pendingID)
@@ -338,12 +342,27 @@ func (s *Server) createSubmission(r *http.Request) (int, any) {
 	s.grantUpload(sub)
 	s.subs[sub.id] = sub
 	*pendingID = sub.id
+	if f == nil {
+		s.nameAppSubmission(a, sub)
+	}
 	out := s.renderSubmission(sub)
 	if r.URL.Query().Get("isMinimalResponse") == "true" {
-		delete(out, "flightPackages")
-		delete(out, "applicationPackages")
+		out = minimalResponse(out)
 	}
 	return http.StatusOK, out
+}
+
+// minimalResponse is the sparse answer to a create with
+// isMinimalResponse=true: the submission's id, status and upload URL, none
+// of its packages or product page, so that a client must read it back.
+func minimalResponse(full map[string]any) map[string]any {
+	out := map[string]any{}
+	for _, k := range []string{"id", "flightId", "status", "statusDetails", "fileUploadUrl"} {
+		if v, ok := full[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 func cloneRaw(m map[string]json.RawMessage) map[string]json.RawMessage {
@@ -477,8 +496,8 @@ func (s *Server) updateSubmission(r *http.Request) (int, any) {
 	if e != nil {
 		return 0, e
 	}
-	if sub.portal {
-		return 0, &apiError{Status: http.StatusConflict, Code: "InvalidOperation", Message: "Ingestion API can only update, delete, and commit submissions that are created through the API."}
+	if e := s.refuseChange(sub); e != nil {
+		return 0, e
 	}
 	if sub.status != stPendingCommit {
 		return 0, errState("Submission %s is %s; it can be updated only while PendingCommit.", sub.id, sub.status)
@@ -505,6 +524,19 @@ func (s *Server) updateSubmission(r *http.Request) (int, any) {
 				return 0, e
 			}
 			newPkgs = append(newPkgs, p)
+		}
+		if sub.flightID == "" {
+			newPkgs = withLeftOutPackages(sub.packages, newPkgs)
+		}
+	}
+	if e := checkPackageCount(newPkgs); e != nil {
+		return 0, e
+	}
+	page := sub.extra
+	if sub.flightID == "" {
+		var e *apiError
+		if page, e = s.updateProductPage(sub, body); e != nil {
+			return 0, e
 		}
 	}
 	rl, mandatory, mandatoryDate, dextra := sub.rollout, sub.mandatory, sub.mandatoryDate, sub.deliveryExtra
@@ -576,12 +608,16 @@ func (s *Server) updateSubmission(r *http.Request) (int, any) {
 	sub.rollout.enabled, sub.rollout.pct = rl.enabled, rl.pct
 	sub.mandatory, sub.mandatoryDate, sub.deliveryExtra = mandatory, mandatoryDate, dextra
 	sub.mode, sub.date, sub.notes = mode, date, notes
-	for k, v := range body {
-		if !known[k] {
-			if sub.extra == nil {
-				sub.extra = map[string]json.RawMessage{}
+	if sub.flightID == "" {
+		sub.extra = page
+	} else {
+		for k, v := range body {
+			if !known[k] {
+				if sub.extra == nil {
+					sub.extra = map[string]json.RawMessage{}
+				}
+				sub.extra[k] = slices.Clone(v)
 			}
-			sub.extra[k] = slices.Clone(v)
 		}
 	}
 	return http.StatusOK, s.renderSubmission(sub)
@@ -620,6 +656,16 @@ func (s *Server) parsePackage(sub *submission, ent map[string]json.RawMessage, w
 	if id != "" && existing == nil {
 		return nil, errParam("%s: package id %s is not a package of submission %s.", where, id, sub.id)
 	}
+	if id == "" && p.fileStatus == "PendingDelete" && existing == nil {
+		for _, old := range sub.packages {
+			if old.fileName == name && old.fileStatus == "PendingUpload" {
+				existing = old
+			}
+		}
+	}
+	if sub.flightID == "" && existing != nil && existing.fileStatus == "PendingUpload" && p.fileStatus == "PendingDelete" {
+		return nil, errParam("Existing Package %s is PendingUpload and cannot be made PendingDelete; remove it from %s instead.", name, packagesKey(sub))
+	}
 	if existing != nil {
 		p.id, p.version = existing.id, existing.version
 		p.extra = cloneRaw(existing.extra)
@@ -639,13 +685,57 @@ func (s *Server) parsePackage(sub *submission, ent map[string]json.RawMessage, w
 	return p, nil
 }
 
+// refuseChange answers a change (PUT, commit, DELETE) that the Store
+// refuses whatever the submission's state: one made in Partner Center, or
+// any on an app whose features the API does not support.
+func (s *Server) refuseChange(sub *submission) *apiError {
+	if s.apps[sub.appID].unsupported {
+		return errUnsupportedApp()
+	}
+	if sub.portal {
+		return errPartnerCenter()
+	}
+	return nil
+}
+
+// maxPackages is the most packages a submission holds that are not
+// PendingDelete (StoreBroker #69, msstore-cli #62).
+const maxPackages = 30
+
+func checkPackageCount(pkgs []*pkg) *apiError {
+	n := 0
+	for _, p := range pkgs {
+		if p.fileStatus != "PendingDelete" {
+			n++
+		}
+	}
+	if n > maxPackages {
+		return errParam("A submission can hold at most %d packages that are not PendingDelete; this one would hold %d. Mark old packages PendingDelete.", maxPackages, n)
+	}
+	return nil
+}
+
+// withLeftOutPackages adds back the packages of an app submission that a
+// PUT left out of applicationPackages: as with images, leaving one out does
+// not delete it; only PendingDelete does. A PendingUpload entry left out is
+// gone (that is how a file not yet uploaded is taken back).
+func withLeftOutPackages(old, sent []*pkg) []*pkg {
+	for _, o := range old {
+		if o.fileStatus == "PendingUpload" || slices.ContainsFunc(sent, func(p *pkg) bool { return p.id == o.id }) {
+			continue
+		}
+		sent = append(sent, o)
+	}
+	return sent
+}
+
 func (s *Server) deleteSubmission(r *http.Request) (int, any) {
 	sub, e := s.findSubmission(r)
 	if e != nil {
 		return 0, e
 	}
-	if sub.portal {
-		return 0, &apiError{Status: http.StatusConflict, Code: "InvalidOperation", Message: "Ingestion API can only update, delete, and commit submissions that are created through the API."}
+	if e := s.refuseChange(sub); e != nil {
+		return 0, e
 	}
 	if sub.status != stPendingCommit && !sub.isFailed() {
 		return 0, errState("Submission %s is %s and cannot be deleted in its current state.", sub.id, sub.status)
@@ -668,8 +758,8 @@ func (s *Server) commitSubmission(r *http.Request) (int, any) {
 	if e != nil {
 		return 0, e
 	}
-	if sub.portal {
-		return 0, &apiError{Status: http.StatusConflict, Code: "InvalidOperation", Message: "Ingestion API can only update, delete, and commit submissions that are created through the API."}
+	if e := s.refuseChange(sub); e != nil {
+		return 0, e
 	}
 	if sub.status != stPendingCommit {
 		return 0, errState("Submission %s is %s and cannot be committed in its current state.", sub.id, sub.status)
@@ -681,6 +771,11 @@ func (s *Server) commitSubmission(r *http.Request) (int, any) {
 		f := s.failures[0]
 		s.failures = s.failures[1:]
 		sub.failure = &f
+	}
+	sub.drop = nil
+	if len(s.drops) > 0 {
+		sub.drop = s.drops[0]
+		s.drops = s.drops[1:]
 	}
 	sub.setStatus(stCommitStarted, s.clock.Now())
 	return http.StatusOK, map[string]string{"status": stCommitStarted}
@@ -707,6 +802,9 @@ func (s *Server) rolloutTarget(r *http.Request) (*submission, *apiError) {
 	sub, e := s.findSubmission(r)
 	if e != nil {
 		return nil, e
+	}
+	if s.apps[sub.appID].unsupported {
+		return nil, errUnsupportedApp()
 	}
 	if sub.status != stPublished {
 		return nil, errState("Submission %s is %s; the package rollout can be changed only once it is Published.", sub.id, sub.status)
