@@ -451,3 +451,43 @@ func errPartnerCenter() *apiError {
 	return &apiError{Status: http.StatusBadRequest, Code: "InvalidOperation",
 		Message: "Ingestion API can only update, delete, and commit submissions that are created through the API."}
 }
+
+// SubmissionJSON returns a submission of a flight, or of the app itself
+// when flightID is "", as a GET would answer it.
+func (s *Server) SubmissionJSON(appID, flightID, submissionID string) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tick()
+	sub := s.subs[submissionID]
+	if sub == nil || sub.appID != appID || sub.flightID != flightID {
+		return nil, false
+	}
+	b, err := json.Marshal(s.renderSubmission(sub))
+	return b, err == nil
+}
+
+// CreateInPartnerCenter makes a pending submission of a flight, or of the
+// app itself when flightID is "", as someone would in Partner Center: a
+// clone of the last published one with no fileUploadUrl, which the API can
+// read but neither update, commit nor delete. It returns its id.
+func (s *Server) CreateInPartnerCenter(appID, flightID string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tick()
+	// The same create as the API's, so that the clone is made alike.
+	r, err := http.NewRequest(http.MethodPost, "/", nil)
+	if err != nil {
+		return "", err
+	}
+	r.SetPathValue("appId", appID)
+	r.SetPathValue("flightId", flightID)
+	_, body := s.createSubmission(r)
+	if e, ok := body.(*apiError); ok {
+		return "", fmt.Errorf("storefake: create in Partner Center: %w", e)
+	}
+	id, _ := body.(map[string]any)["id"].(string)
+	sub := s.subs[id]
+	delete(s.blobs, sub.blobName)
+	sub.uploadURL, sub.blobName, sub.portal = "", "", true
+	return sub.id, nil
+}

@@ -533,7 +533,13 @@ type FlightState struct{ ID, Name, PendingID, PublishedID string }
 type AppState struct{ ID, Name, PendingID, PublishedID string }
 
 // PackageState is a snapshot of a package entry.
-type PackageState struct{ FileName, FileStatus, Version, ID string }
+type PackageState struct {
+	FileName, FileStatus, Version, ID string
+	// Architecture and TargetDeviceFamilies are as the Store renders them
+	// ("X64, Arm64"; "Windows.Xbox min version 10.0.17763.0").
+	Architecture         string
+	TargetDeviceFamilies []string
+}
 
 // RolloutState is a snapshot of a submission's package rollout.
 type RolloutState struct {
@@ -605,7 +611,10 @@ func (s *Server) Submission(appID, flightID, submissionID string) (SubmissionSta
 		Reports:       slices.Clone(sub.details.reports),
 	}
 	for _, p := range sub.packages {
-		st.Packages = append(st.Packages, PackageState{FileName: p.fileName, FileStatus: p.fileStatus, Version: p.version, ID: p.id})
+		ps := PackageState{FileName: p.fileName, FileStatus: p.fileStatus, Version: p.version, ID: p.id}
+		_ = json.Unmarshal(p.extra["architecture"], &ps.Architecture)
+		_ = json.Unmarshal(p.extra["targetDeviceFamilies"], &ps.TargetDeviceFamilies)
+		st.Packages = append(st.Packages, ps)
 	}
 	return st, true
 }
