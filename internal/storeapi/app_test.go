@@ -491,6 +491,9 @@ func TestPartnerCenterAndUnsupportedErrors(t *testing.T) {
 // change byte for byte, and a change of one field changes that field only.
 func FuzzAppSubmissionJSON(f *testing.F) {
 	f.Add(appFixture(f))
+	for _, b := range simulatorSubmissions(f) {
+		f.Add(b)
+	}
 	f.Add([]byte(`{"id":"1","listings":{"en-us":{"baseListing":{}}},"applicationPackages":[]}`))
 	f.Add([]byte("{ \"id\" : \"2\" ,\n\t\"listings\" : { \"de-de\" : { \"baseListing\" : { \"releaseNotes\" : \"\\u00e9\" } } } }"))
 	f.Fuzz(func(t *testing.T, data []byte) {
