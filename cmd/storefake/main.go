@@ -6,17 +6,23 @@
 // It also starts a fake Entra ID (internal/auth/authtest) whose access
 // tokens the simulator accepts, and prints, one per line, the environment a
 // storeflight run needs (sign-in by federated token, api-url,
-// authority-host, SSL_CERT_FILE trusting the fakes' certificates), then
+// authority-host, SSL_CERT_FILE trusting the fakes' certificates, the app,
+// and the flight or, with -target app, the app's own submission), then
 // runs until SIGINT or SIGTERM:
 //
 //	storefake -env-file /tmp/sf.env &
 //	set -a; . /tmp/sf.env; set +a
-//	storeflight --application-id 9NBLGGH4R315 --flight-name 'Beta testers' --packages 'out/*.msix'
+//	storeflight --packages 'out/*.msix'
 //
 // The seed is the --simulate demo's app and flight: application
 // 9NBLGGH4R315, flight "Beta testers" (7bfc11d0-5b6e-4f3a-9d1c-2a9e3c4b5d6e)
 // whose last published submission has a finished rollout, or with
-// -rolling, one still rolling out at 5%.
+// -rolling, one still rolling out at 5%. The app's own published
+// submission carries a product page shaped by the -app-* flags (listing
+// languages, price, screenshots, trailers, an Xbox package), and the
+// scripted-fault flags make it a Partner Center draft, an app whose
+// features the API does not support, or a package dropped in
+// pre-processing. storefake -help lists every flag by group.
 package main
 
 import (
@@ -27,6 +33,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -44,41 +51,91 @@ import (
 )
 
 const (
-	seedAppID       = "9NBLGGH4R315"
-	seedFlightID    = "7bfc11d0-5b6e-4f3a-9d1c-2a9e3c4b5d6e"
-	seedFlightName  = "Beta testers"
-	seedPublishedID = "1152921504621243649"
-	tenantID        = "72f988bf-86f1-41af-91ab-2d7cd011db47"
-	clientID        = "8d3c1a52-3b7e-4e0b-9f51-6c2a1d4e5f60"
+	tenantID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+	clientID = "8d3c1a52-3b7e-4e0b-9f51-6c2a1d4e5f60"
 )
 
+// errUsage is a bad command line, already reported: exit code 2.
+var errUsage = errors.New("usage")
+
 func main() {
-	if err := run(os.Args[1:], os.Stdout); err != nil {
+	err := run(os.Args[1:], os.Stdout, os.Stderr)
+	switch {
+	case err == nil:
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	default:
 		fmt.Fprintln(os.Stderr, "storefake:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("storefake", flag.ContinueOnError)
-	listen := fs.String("listen", "127.0.0.1:0", "address of the Store API")
-	blobListen := fs.String("blob-listen", "", "address of the blob endpoint (default: the API's listener)")
-	useTLS := fs.Bool("tls", false, "serve HTTPS with a generated certificate for 127.0.0.1 (trusted through SSL_CERT_FILE)")
-	stage := fs.Duration("stage", 0, "duration of every processing status (0: each passes at the next read)")
-	cert := fs.Duration("certification", -1, "duration of Certification (default: -stage)")
-	budget := fs.Int("budget", 20, "Store API requests allowed per minute (0: no limit)")
-	blobDir := fs.String("blob-dir", "", "where uploaded blobs are kept (default: a temporary directory, removed at exit)")
-	rolling := fs.Bool("rolling", false, "seed the published submission with a rollout in progress at 5%")
-	envFile := fs.String("env-file", "", "also write the environment lines to this file")
-	if err := fs.Parse(args); err != nil {
+// optionalDuration is a duration flag that may be left unset.
+type optionalDuration struct {
+	d   time.Duration
+	set bool
+}
+
+func (o *optionalDuration) String() string {
+	if o == nil || !o.set {
+		return ""
+	}
+	return o.d.String()
+}
+
+func (o *optionalDuration) Set(v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil {
 		return err
+	}
+	if d < 0 {
+		return errors.New("negative duration")
+	}
+	o.d, o.set = d, true
+	return nil
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("storefake", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors and usage are written below
+	listen := fs.String("listen", "127.0.0.1:0", "`address` of the Store API")
+	blobListen := fs.String("blob-listen", "", "`address` of the blob endpoint (default: the API's listener)")
+	useTLS := fs.Bool("tls", false, "serve HTTPS with a generated certificate for 127.0.0.1 (trusted through SSL_CERT_FILE)")
+	stage := fs.Duration("stage", 0, "how long every processing status lasts (default 0: each passes at the next read)")
+	var cert optionalDuration
+	fs.Var(&cert, "certification", "how long Certification lasts, a `duration` (default: the -stage value)")
+	budget := fs.Int("budget", 20, "Store API requests allowed per minute, 0 for no limit")
+	blobDir := fs.String("blob-dir", "", "`directory` where uploaded blobs are kept (default: a temporary one, removed at exit)")
+	envFile := fs.String("env-file", "", "also write the environment lines to this `file`")
+	var sf seedFlags
+	sf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stdout, fs)
+			return nil
+		}
+		fmt.Fprintf(stderr, "storefake: %v\nRun storefake -help for the flags.\n", err)
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "storefake: unexpected argument %q: every setting is a flag\nRun storefake -help for the flags.\n", fs.Arg(0))
+		return errUsage
+	}
+	if *stage < 0 {
+		fmt.Fprintf(stderr, "storefake: -stage %v: want 0 or more\n", *stage)
+		return errUsage
+	}
+	seed, err := sf.seed()
+	if err != nil {
+		fmt.Fprintf(stderr, "storefake: %v\n", err)
+		return errUsage
 	}
 	stages := storefake.Stages{
 		CommitStarted: *stage, PreProcessing: *stage, Certification: *stage,
 		Release: *stage, PendingPublication: *stage, Publishing: *stage,
 	}
-	if *cert >= 0 {
-		stages.Certification = *cert
+	if cert.set {
+		stages.Certification = cert.d
 	}
 	work, err := os.MkdirTemp("", "storefake-")
 	if err != nil {
@@ -95,8 +152,11 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer sim.Close()
-	if err := sim.Seed(seed(*rolling)); err != nil {
+	if err := sim.Seed(seed); err != nil {
 		return err
+	}
+	if sf.dropNext {
+		sim.ScriptPackageDrop(storefake.PackageDrop{})
 	}
 	entra := authtest.Start(authtest.EntraOptions{OnIssue: sim.AcceptToken})
 	defer entra.Close()
@@ -135,7 +195,7 @@ func run(args []string, stdout io.Writer) error {
 		"AZURE_FEDERATED_TOKEN_FILE=" + tokenFile,
 		"SSL_CERT_FILE=" + caFile,
 		"STOREFLIGHT_APPLICATION_ID=" + seedAppID,
-		"STOREFLIGHT_FLIGHT_NAME='" + seedFlightName + "'",
+		sf.targetEnv(),
 	}, "\n") + "\n"
 	if *envFile != "" {
 		if err := os.WriteFile(*envFile, []byte(env), 0o600); err != nil {
@@ -148,26 +208,6 @@ func run(args []string, stdout io.Writer) error {
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	<-sig
 	return nil
-}
-
-func seed(rolling bool) storefake.Seed {
-	rollout := &storefake.SeedRollout{Percentage: 100, Status: "PackageRolloutComplete", Fallback: "0"}
-	if rolling {
-		rollout = &storefake.SeedRollout{Percentage: 5, Status: "PackageRolloutInProgress", Fallback: "1152921504621243600"}
-	}
-	return storefake.Seed{Apps: []storefake.SeedApp{{
-		ID: seedAppID, Name: "Contoso Notes",
-		Flights: []storefake.SeedFlight{{
-			ID: seedFlightID, Name: seedFlightName, GroupIDs: []string{"1"},
-			Published: &storefake.SeedSubmission{
-				ID:                seedPublishedID,
-				Status:            "Published",
-				Packages:          []storefake.SeedPackage{{FileName: "ContosoNotes_1.0.0.0_x64.msix", Version: "1.0.0.0", FileStatus: "Uploaded"}},
-				Rollout:           rollout,
-				TargetPublishMode: "Immediate",
-			},
-		}},
-	}}}
 }
 
 // selfSigned makes a certificate for 127.0.0.1 and localhost.
