@@ -93,18 +93,7 @@ func TestAppSeedFlags(t *testing.T) {
 	if err := fs.Parse([]string{"-app-languages", "en-us,de-de,fr-fr", "-app-price", "Tier5", "-app-images", "3", "-app-trailers", "2", "-app-xbox", "-target", "app"}); err != nil {
 		t.Fatal(err)
 	}
-	seed, err := sf.seed()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim, err := storefake.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	if err := sim.Seed(seed); err != nil {
-		t.Fatal(err)
-	}
+	sim := seeded(t, &sf)
 	b, ok := sim.SubmissionJSON(seedAppID, "", seedAppPublishedID)
 	if !ok {
 		t.Fatal("no app submission")
@@ -147,18 +136,7 @@ func TestAppSeedFlags(t *testing.T) {
 func TestFaultFlags(t *testing.T) {
 	t.Parallel()
 	sf := seedFlags{target: "flight", languages: "en-us", price: "Free", images: 0, trailers: 0, pcDraft: true, unsupported: true}
-	seed, err := sf.seed()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim, err := storefake.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	if err := sim.Seed(seed); err != nil {
-		t.Fatal(err)
-	}
+	sim := seeded(t, &sf)
 	a, _ := sim.App(seedAppID)
 	b, _ := sim.SubmissionJSON(seedAppID, "", a.PendingID)
 	if a.PendingID == "" || bytes.Contains(b, []byte("fileUploadUrl")) {
@@ -175,6 +153,24 @@ func TestFaultFlags(t *testing.T) {
 	if resp.StatusCode != http.StatusConflict {
 		t.Errorf("a change on an app with unsupported features: %s, want 409", resp.Status)
 	}
+}
+
+// seeded returns a simulator seeded as the flags say.
+func seeded(t *testing.T, sf *seedFlags) *storefake.Server {
+	t.Helper()
+	seed, err := sf.seed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, err := storefake.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	if err := sim.Seed(seed); err != nil {
+		t.Fatal(err)
+	}
+	return sim
 }
 
 func policyFor() policy.TokenRequestOptions {
