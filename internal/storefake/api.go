@@ -352,19 +352,6 @@ func (s *Server) createSubmission(r *http.Request) (int, any) {
 	return http.StatusOK, out
 }
 
-// minimalResponse is the sparse answer to a create with
-// isMinimalResponse=true: the submission's id, status and upload URL, none
-// of its packages or product page, so that a client must read it back.
-func minimalResponse(full map[string]any) map[string]any {
-	out := map[string]any{}
-	for _, k := range []string{"id", "flightId", "status", "statusDetails", "fileUploadUrl"} {
-		if v, ok := full[k]; ok {
-			out[k] = v
-		}
-	}
-	return out
-}
-
 func cloneRaw(m map[string]json.RawMessage) map[string]json.RawMessage {
 	if m == nil {
 		return nil
@@ -656,14 +643,7 @@ func (s *Server) parsePackage(sub *submission, ent map[string]json.RawMessage, w
 	if id != "" && existing == nil {
 		return nil, errParam("%s: package id %s is not a package of submission %s.", where, id, sub.id)
 	}
-	if id == "" && p.fileStatus == "PendingDelete" && existing == nil {
-		for _, old := range sub.packages {
-			if old.fileName == name && old.fileStatus == "PendingUpload" {
-				existing = old
-			}
-		}
-	}
-	if sub.flightID == "" && existing != nil && existing.fileStatus == "PendingUpload" && p.fileStatus == "PendingDelete" {
+	if sub.flightID == "" && p.fileStatus == "PendingDelete" && deletesPendingUpload(sub, id, name) {
 		return nil, errParam("Existing Package %s is PendingUpload and cannot be made PendingDelete; remove it from %s instead.", name, packagesKey(sub))
 	}
 	if existing != nil {
@@ -683,50 +663,6 @@ func (s *Server) parsePackage(sub *submission, ent map[string]json.RawMessage, w
 		}
 	}
 	return p, nil
-}
-
-// refuseChange answers a change (PUT, commit, DELETE) that the Store
-// refuses whatever the submission's state: one made in Partner Center, or
-// any on an app whose features the API does not support.
-func (s *Server) refuseChange(sub *submission) *apiError {
-	if s.apps[sub.appID].unsupported {
-		return errUnsupportedApp()
-	}
-	if sub.portal {
-		return errPartnerCenter()
-	}
-	return nil
-}
-
-// maxPackages is the most packages a submission holds that are not
-// PendingDelete (StoreBroker #69, msstore-cli #62).
-const maxPackages = 30
-
-func checkPackageCount(pkgs []*pkg) *apiError {
-	n := 0
-	for _, p := range pkgs {
-		if p.fileStatus != "PendingDelete" {
-			n++
-		}
-	}
-	if n > maxPackages {
-		return errParam("A submission can hold at most %d packages that are not PendingDelete; this one would hold %d. Mark old packages PendingDelete.", maxPackages, n)
-	}
-	return nil
-}
-
-// withLeftOutPackages adds back the packages of an app submission that a
-// PUT left out of applicationPackages: as with images, leaving one out does
-// not delete it; only PendingDelete does. A PendingUpload entry left out is
-// gone (that is how a file not yet uploaded is taken back).
-func withLeftOutPackages(old, sent []*pkg) []*pkg {
-	for _, o := range old {
-		if o.fileStatus == "PendingUpload" || slices.ContainsFunc(sent, func(p *pkg) bool { return p.id == o.id }) {
-			continue
-		}
-		sent = append(sent, o)
-	}
-	return sent
 }
 
 func (s *Server) deleteSubmission(r *http.Request) (int, any) {

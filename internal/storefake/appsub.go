@@ -438,6 +438,82 @@ func (sub *submission) gamingOptionsError() (Detail, bool) {
 	return Detail{Code: "InvalidParameterValue", Details: "Validation error: MultipleInstancesOfGamingOptions"}, true
 }
 
+// refuseChange answers a change (PUT, commit, DELETE) that the Store
+// refuses whatever the submission's state: one made in Partner Center, or
+// any on an app whose features the API does not support.
+func (s *Server) refuseChange(sub *submission) *apiError {
+	if s.apps[sub.appID].unsupported {
+		return errUnsupportedApp()
+	}
+	if sub.portal {
+		return errPartnerCenter()
+	}
+	return nil
+}
+
+// maxPackages is the most packages a submission holds that are not
+// PendingDelete (StoreBroker #69, msstore-cli #62).
+const maxPackages = 30
+
+func checkPackageCount(pkgs []*pkg) *apiError {
+	n := 0
+	for _, p := range pkgs {
+		if p.fileStatus != "PendingDelete" {
+			n++
+		}
+	}
+	if n > maxPackages {
+		return errParam("A submission can hold at most %d packages that are not PendingDelete; this one would hold %d. Mark old packages PendingDelete.", maxPackages, n)
+	}
+	return nil
+}
+
+// withLeftOutPackages adds back the packages of an app submission that a
+// PUT left out of applicationPackages: as with images, leaving one out does
+// not delete it; only PendingDelete does. A PendingUpload entry left out is
+// gone (that is how a file not yet uploaded is taken back).
+func withLeftOutPackages(old, sent []*pkg) []*pkg {
+	for _, o := range old {
+		if o.fileStatus == "PendingUpload" || slices.ContainsFunc(sent, func(p *pkg) bool { return p.id == o.id }) {
+			continue
+		}
+		sent = append(sent, o)
+	}
+	return sent
+}
+
+// minimalResponse is the sparse answer to a create with
+// isMinimalResponse=true: the submission's id, status and upload URL, none
+// of its packages or product page, so that a client must read it back.
+func minimalResponse(full map[string]any) map[string]any {
+	out := map[string]any{}
+	for _, k := range []string{"id", "flightId", "status", "statusDetails", "fileUploadUrl"} {
+		if v, ok := full[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// deletesPendingUpload reports whether a PendingDelete entry sent with id
+// (or, without one, with name) is a PendingUpload entry of sub: by its id,
+// or by a name only PendingUpload entries have.
+func deletesPendingUpload(sub *submission, id, name string) bool {
+	found := false
+	for _, old := range sub.packages {
+		switch {
+		case id != "" && old.id == id:
+			return old.fileStatus == "PendingUpload"
+		case id == "" && old.fileName == name:
+			if old.fileStatus != "PendingUpload" {
+				return false
+			}
+			found = true
+		}
+	}
+	return found
+}
+
 // errUnsupportedApp is the Store's answer to a change on an app that uses
 // features the submission API does not support (STOREAPI.md §2, SB #192).
 func errUnsupportedApp() *apiError {

@@ -336,11 +336,18 @@ func TestAppCommitReadsPackagesAndImages(t *testing.T) {
 		t.Fatalf("status %s, errors %v", st.Status, st.Errors)
 	}
 	want := []PackageState{
-		{FileName: "Notes_1.0.0.0_x64.msix", FileStatus: "Uploaded", Version: "1.0.0.0", Architecture: "X64", TargetDeviceFamilies: []string{"Windows.Desktop min version 10.0.17763.0"}},
-		{FileName: "Notes_2.0.0.0_Xbox.msixupload", FileStatus: "Uploaded", Version: "2.0.0.0", Architecture: "X64, Arm64", TargetDeviceFamilies: []string{"Windows.Xbox min version 10.0.17763.0"}},
+		{FileName: "Notes_1.0.0.0_x64.msix", FileStatus: "Uploaded", Version: "1.0.0.0"},
+		{FileName: "Notes_2.0.0.0_Xbox.msixupload", FileStatus: "Uploaded", Version: "2.0.0.0"},
 	}
 	if diff := cmp.Diff(want, st.Packages, cmpIgnoreIDs); diff != "" {
 		t.Errorf("packages after commit (-want +got):\n%s", diff)
+	}
+	wantDetails := []PackageDetail{
+		{FileName: "Notes_1.0.0.0_x64.msix", Architecture: "X64", TargetDeviceFamilies: []string{"Windows.Desktop min version 10.0.17763.0"}},
+		{FileName: "Notes_2.0.0.0_Xbox.msixupload", Architecture: "X64, Arm64", TargetDeviceFamilies: []string{"Windows.Xbox min version 10.0.17763.0"}},
+	}
+	if diff := cmp.Diff(wantDetails, st.PackageDetails); diff != "" {
+		t.Errorf("what the Store read from the packages (-want +got):\n%s", diff)
 	}
 	ims := images(f.get(path), "de-de")
 	if last := ims[len(ims)-1].(map[string]any); last["fileStatus"] != "Uploaded" || last["description"] != "Neu" || str(last["id"]) == "" {

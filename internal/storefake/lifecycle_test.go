@@ -72,7 +72,7 @@ func TestStatusProgression(t *testing.T) {
 	if diff := cmp.Diff(append([]string{"PendingCommit"}, want...), hist); diff != "" {
 		t.Errorf("history (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]PackageState{{FileName: "new.msix", FileStatus: "Uploaded", Version: "2.0.0.0", ID: st.Packages[0].ID, Architecture: "X64"}}, st.Packages); diff != "" {
+	if diff := cmp.Diff([]PackageState{{FileName: "new.msix", FileStatus: "Uploaded", Version: "2.0.0.0", ID: st.Packages[0].ID}}, st.Packages); diff != "" {
 		t.Errorf("packages (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]string{"new.msix"}, st.UploadedFiles); diff != "" {

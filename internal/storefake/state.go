@@ -533,10 +533,13 @@ type FlightState struct{ ID, Name, PendingID, PublishedID string }
 type AppState struct{ ID, Name, PendingID, PublishedID string }
 
 // PackageState is a snapshot of a package entry.
-type PackageState struct {
-	FileName, FileStatus, Version, ID string
-	// Architecture and TargetDeviceFamilies are as the Store renders them
-	// ("X64, Arm64"; "Windows.Xbox min version 10.0.17763.0").
+type PackageState struct{ FileName, FileStatus, Version, ID string }
+
+// PackageDetail is what the Store read from a package entry's file, as it
+// renders it: architectures ("X64, Arm64") and, for app packages, target
+// device families ("Windows.Xbox min version 10.0.17763.0").
+type PackageDetail struct {
+	FileName             string
 	Architecture         string
 	TargetDeviceFamilies []string
 }
@@ -553,6 +556,7 @@ type RolloutState struct {
 type SubmissionState struct {
 	ID, Status        string
 	Packages          []PackageState
+	PackageDetails    []PackageDetail // one per entry of Packages
 	Rollout           RolloutState
 	TargetPublishMode string
 	Notes             string
@@ -611,10 +615,11 @@ func (s *Server) Submission(appID, flightID, submissionID string) (SubmissionSta
 		Reports:       slices.Clone(sub.details.reports),
 	}
 	for _, p := range sub.packages {
-		ps := PackageState{FileName: p.fileName, FileStatus: p.fileStatus, Version: p.version, ID: p.id}
-		_ = json.Unmarshal(p.extra["architecture"], &ps.Architecture)
-		_ = json.Unmarshal(p.extra["targetDeviceFamilies"], &ps.TargetDeviceFamilies)
-		st.Packages = append(st.Packages, ps)
+		st.Packages = append(st.Packages, PackageState{FileName: p.fileName, FileStatus: p.fileStatus, Version: p.version, ID: p.id})
+		d := PackageDetail{FileName: p.fileName}
+		_ = json.Unmarshal(p.extra["architecture"], &d.Architecture)
+		_ = json.Unmarshal(p.extra["targetDeviceFamilies"], &d.TargetDeviceFamilies)
+		st.PackageDetails = append(st.PackageDetails, d)
 	}
 	return st, true
 }
