@@ -238,6 +238,34 @@ func TestAppPutRefusals(t *testing.T) {
 	}
 }
 
+// A PendingDelete entry sent without an id is refused only when it can
+// only mean a PendingUpload entry; two entries sharing a name, the
+// Uploaded one PendingDelete, is how a new file replaces an old one.
+func TestAppPutPendingDeleteByName(t *testing.T) {
+	t.Parallel()
+	pending := &SeedSubmission{ID: appPendingID, Packages: []SeedPackage{
+		{FileName: "a.msix", Version: "1.0.0.0"}, {FileName: "a.msix", FileStatus: "PendingUpload"}, {FileName: "b.msix", FileStatus: "PendingUpload"}}}
+	tests := []struct {
+		name   string
+		sent   []any
+		status int
+	}{
+		{"the Uploaded one of a shared name", []any{pkgEntry("", "a.msix", "PendingDelete"), pkgEntry("", "a.msix", "PendingUpload")}, 200},
+		{"a name only a PendingUpload entry has", []any{pkgEntry("", "b.msix", "PendingDelete")}, 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, nil)
+			f.seedRetail(nil, pending, nil)
+			path := appBase + "/" + appPendingID
+			body := f.get(path)
+			body["applicationPackages"] = tt.sent
+			f.mustStatus(f.do("PUT", path, body), tt.status)
+		})
+	}
+}
+
 func TestAppPutIsAFullReplace(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil)
