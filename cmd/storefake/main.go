@@ -6,23 +6,30 @@
 // It also starts a fake Entra ID (internal/auth/authtest) whose access
 // tokens the simulator accepts, and prints, one per line, the environment a
 // storeflight run needs (sign-in by federated token, api-url,
-// authority-host, SSL_CERT_FILE trusting the fakes' certificates), then
+// authority-host, SSL_CERT_FILE trusting the fakes' certificates, the app,
+// and the flight or, with -target app, the app's own submission), then
 // runs until SIGINT or SIGTERM:
 //
 //	storefake -env-file /tmp/sf.env &
 //	set -a; . /tmp/sf.env; set +a
-//	storeflight --application-id 9NBLGGH4R315 --flight-name 'Beta testers' --packages 'out/*.msix'
+//	storeflight --packages 'out/*.msix'
 //
-// The seed is the --simulate demo's world (storefake.DemoSeed): application
+// The seed is the --simulate demo's app and flight: application
 // 9NBLGGH4R315, flight "Beta testers" (7bfc11d0-5b6e-4f3a-9d1c-2a9e3c4b5d6e)
 // whose last published submission has a finished rollout, or with
-// -rolling, one still rolling out at 5%.
-//
-// The analytics endpoints serve data made from the simulated rollouts;
-// -devices, -unreachable, -analytics-lag, -failure-rate, -version-failure-rate,
-// -missing-day, -count-scale and -analytics-seed shape it:
+// -rolling, one still rolling out at 5%. The app's own published
+// submission carries a product page shaped by the -app-* flags (listing
+// languages, price, screenshots, trailers, an Xbox package), and the
+// scripted-fault flags make it a Partner Center draft, an app whose
+// features the API does not support, or a package dropped in
+// pre-processing. The analytics endpoints serve data made from the
+// simulated rollouts; -devices, -unreachable, -analytics-lag,
+// -failure-rate, -version-failure-rate, -missing-day, -count-scale and
+// -analytics-seed shape it:
 //
 //	storefake -version-failure-rate 2.0.0.0=0.012,0.002 -missing-day 2026-03-04
+//
+// storefake -help lists every flag by group.
 package main
 
 import (
@@ -33,6 +40,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -54,38 +62,93 @@ const (
 	clientID = "8d3c1a52-3b7e-4e0b-9f51-6c2a1d4e5f60"
 )
 
+// errUsage is a bad command line, already reported: exit code 2.
+var errUsage = errors.New("usage")
+
 func main() {
-	if err := run(os.Args[1:], os.Stdout); err != nil {
+	err := run(os.Args[1:], os.Stdout, os.Stderr)
+	switch {
+	case err == nil:
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	default:
 		fmt.Fprintln(os.Stderr, "storefake:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string, stdout io.Writer) error {
+// optionalDuration is a duration flag that may be left unset.
+type optionalDuration struct {
+	d   time.Duration
+	set bool
+}
+
+func (o *optionalDuration) String() string {
+	if o == nil || !o.set {
+		return ""
+	}
+	return o.d.String()
+}
+
+func (o *optionalDuration) Set(v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return err
+	}
+	if d < 0 {
+		return errors.New("negative duration")
+	}
+	o.d, o.set = d, true
+	return nil
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("storefake", flag.ContinueOnError)
-	listen := fs.String("listen", "127.0.0.1:0", "address of the Store API")
-	blobListen := fs.String("blob-listen", "", "address of the blob endpoint (default: the API's listener)")
+	fs.SetOutput(io.Discard) // errors and usage are written below
+	listen := fs.String("listen", "127.0.0.1:0", "`address` of the Store API")
+	blobListen := fs.String("blob-listen", "", "`address` of the blob endpoint (default: the API's listener)")
 	useTLS := fs.Bool("tls", false, "serve HTTPS with a generated certificate for 127.0.0.1 (trusted through SSL_CERT_FILE)")
-	stage := fs.Duration("stage", 0, "duration of every processing status (0: each passes at the next read)")
-	cert := fs.Duration("certification", -1, "duration of Certification (default: -stage)")
-	budget := fs.Int("budget", 20, "Store API requests allowed per minute (0: no limit)")
-	blobDir := fs.String("blob-dir", "", "where uploaded blobs are kept (default: a temporary directory, removed at exit)")
-	rolling := fs.Bool("rolling", false, "seed the published submission with a rollout in progress at 5%")
-	envFile := fs.String("env-file", "", "also write the environment lines to this file")
+	stage := fs.Duration("stage", 0, "how long every processing status lasts (default 0: each passes at the next read)")
+	var cert optionalDuration
+	fs.Var(&cert, "certification", "how long Certification lasts, a `duration` (default: the -stage value)")
+	budget := fs.Int("budget", 20, "Store API requests allowed per minute, 0 for no limit")
+	blobDir := fs.String("blob-dir", "", "`directory` where uploaded blobs are kept (default: a temporary one, removed at exit)")
+	envFile := fs.String("env-file", "", "also write the environment lines to this `file`")
+	var sf seedFlags
+	sf.register(fs)
 	analyticsFlags := addAnalyticsFlags(fs)
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stdout, fs)
+			return nil
+		}
+		fmt.Fprintf(stderr, "storefake: %v\nRun storefake -help for the flags.\n", err)
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "storefake: unexpected argument %q: every setting is a flag\nRun storefake -help for the flags.\n", fs.Arg(0))
+		return errUsage
+	}
+	if *stage < 0 {
+		fmt.Fprintf(stderr, "storefake: -stage %v: want 0 or more\n", *stage)
+		return errUsage
+	}
+	seed, err := sf.seed()
+	if err != nil {
+		fmt.Fprintf(stderr, "storefake: %v\n", err)
+		return errUsage
 	}
 	analytics, err := analyticsFlags.options()
 	if err != nil {
-		return err
+		fmt.Fprintf(stderr, "storefake: %v\n", err)
+		return errUsage
 	}
 	stages := storefake.Stages{
 		CommitStarted: *stage, PreProcessing: *stage, Certification: *stage,
 		Release: *stage, PendingPublication: *stage, Publishing: *stage,
 	}
-	if *cert >= 0 {
-		stages.Certification = *cert
+	if cert.set {
+		stages.Certification = cert.d
 	}
 	work, err := os.MkdirTemp("", "storefake-")
 	if err != nil {
@@ -102,8 +165,11 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer sim.Close()
-	if err := sim.Seed(storefake.DemoSeed(storefake.DemoWorld{Rolling: *rolling})); err != nil {
+	if err := sim.Seed(seed); err != nil {
 		return err
+	}
+	if sf.dropNext {
+		sim.ScriptPackageDrop(storefake.PackageDrop{})
 	}
 	entra := authtest.Start(authtest.EntraOptions{OnIssue: sim.AcceptToken})
 	defer entra.Close()
@@ -141,8 +207,8 @@ func run(args []string, stdout io.Writer) error {
 		"AZURE_CLIENT_ID=" + clientID,
 		"AZURE_FEDERATED_TOKEN_FILE=" + tokenFile,
 		"SSL_CERT_FILE=" + caFile,
-		"STOREFLIGHT_APPLICATION_ID=" + storefake.DemoAppID,
-		"STOREFLIGHT_FLIGHT_NAME='" + storefake.DemoFlightName + "'",
+		"STOREFLIGHT_APPLICATION_ID=" + seedAppID,
+		sf.targetEnv(),
 	}, "\n") + "\n"
 	if *envFile != "" {
 		if err := os.WriteFile(*envFile, []byte(env), 0o600); err != nil {

@@ -223,43 +223,6 @@ func (c *Client) DeleteFlightSubmission(ctx context.Context, appID, flightID, su
 	return c.do(ctx, op, http.MethodDelete, c.endpoint(submissionPath(key), nil), nil, nil)
 }
 
-// CreateAppSubmission creates an app submission, a clone of the app's last
-// published one. Like every POST it is re-sent only when the Store
-// certainly did nothing.
-//
-// POST applications/{applicationId}/submissions
-//
-// https://learn.microsoft.com/windows/uwp/monetize/create-an-app-submission
-func (c *Client) CreateAppSubmission(ctx context.Context, appID string) (*AppSubmission, error) {
-	const op = "create app submission"
-	if err := checkIDs(op, appID); err != nil {
-		return nil, err
-	}
-	var s AppSubmission
-	if err := c.do(ctx, op, http.MethodPost, c.endpoint(appPath(appID)+"/submissions", nil), nil, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
-}
-
-// GetAppSubmission returns an app submission.
-//
-// GET applications/{applicationId}/submissions/{submissionId}
-//
-// https://learn.microsoft.com/windows/uwp/monetize/get-an-app-submission
-func (c *Client) GetAppSubmission(ctx context.Context, appID, submissionID string) (*AppSubmission, error) {
-	const op = "get app submission"
-	if err := checkIDs(op, appID, submissionID); err != nil {
-		return nil, err
-	}
-	var s AppSubmission
-	key := SubmissionKey{ApplicationID: appID, SubmissionID: submissionID}
-	if err := c.do(ctx, op, http.MethodGet, c.endpoint(submissionPath(key), nil), nil, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
-}
-
 // CommitSubmission commits a flight or app submission (by key.IsFlight())
 // and returns its new status, normally CommitStarted. On ErrOutcomeUnknown
 // read SubmissionStatus before committing again.

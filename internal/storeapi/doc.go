@@ -12,8 +12,13 @@
 // HTTP status, the Store's code and message and the MS-CorrelationId. No
 // error or log line carries a token or a URL query.
 //
-// Resources keep the JSON fields they do not name (the Extra maps), so that
-// a GET-modify-PUT round trip does not drop what the Store added.
+// Flight resources keep the JSON fields they do not name (the Extra maps),
+// so that a GET-modify-PUT round trip does not drop what the Store added.
+// An app's own submission, which carries the whole product page (listings,
+// images, pricing, trailers), is kept as the exact JSON the Store sent:
+// AppSubmission.WithChange edits only the fields a run names and leaves
+// every other byte as read (app.go describes the flow of a retail
+// release).
 //
 // API reference: https://learn.microsoft.com/windows/uwp/monetize/create-and-manage-submissions-using-windows-store-services
 package storeapi

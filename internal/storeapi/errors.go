@@ -31,6 +31,14 @@ var (
 	// out or its connection broke after it was written. Read the state
 	// before deciding to send it again.
 	ErrOutcomeUnknown = errors.New("storeapi: outcome unknown")
+	// ErrPartnerCenterSubmission: the Store refused to update, commit or
+	// delete a submission made in Partner Center (code InvalidOperation):
+	// the API may change only submissions made through the API.
+	ErrPartnerCenterSubmission = errors.New("storeapi: submission made in Partner Center")
+	// ErrUnsupportedFeature: the Store refused a change (409 InvalidState)
+	// because the app uses features the submission API does not support;
+	// reads still work, and retrying does not help.
+	ErrUnsupportedFeature = errors.New("storeapi: app uses features the API does not support")
 )
 
 // maxErrorBody is the most of an error response read; the rest is dropped.
@@ -41,11 +49,19 @@ const maxErrorBody = 1 << 20
 // knows whether that app may use the Store account (STOREAPI.md §1).
 const unauthorizedHint = "hint: the Entra application must be added in Partner Center (Account settings, Users) with the Manager role"
 
+// Hints for the two refusals that only Partner Center can get past
+// (reference/APP-SUBMISSIONS.md §2, STOREAPI.md §7).
+const (
+	partnerCenterHint = "hint: this submission was made in Partner Center, and the API can neither update, commit nor delete it: finish or delete it in Partner Center"
+	unsupportedHint   = "hint: the Store does not let the API change this app because it uses features the submission API does not support; make this change in Partner Center"
+)
+
 // Error is a failed Store API call: an error answer, a transport failure or
 // an answer that could not be decoded. Its message is redacted and never
 // contains a URL query or a token. Match it with errors.Is against the
 // sentinels (ErrNotFound, ErrConflict, ErrThrottled, ErrUnauthorized,
-// ErrOutcomeUnknown) or errors.As; the message text is not a contract.
+// ErrOutcomeUnknown, ErrPartnerCenterSubmission, ErrUnsupportedFeature) or
+// errors.As; the message text is not a contract.
 type Error struct {
 	Op         string // the operation, e.g. "commit flight submission"
 	Method     string // HTTP method
@@ -118,8 +134,24 @@ func (e *Error) Is(target error) bool {
 		return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden
 	case ErrOutcomeUnknown:
 		return e.outcomeUnknown
+	case ErrPartnerCenterSubmission:
+		return e.isPartnerCenter()
+	case ErrUnsupportedFeature:
+		return e.isUnsupportedFeature()
 	}
 	return false
+}
+
+func (e *Error) isPartnerCenter() bool {
+	return e.StatusCode >= 400 && e.StatusCode < 500 && strings.EqualFold(e.Code, "InvalidOperation")
+}
+
+// isUnsupportedFeature tells the unsupported-feature 409 from the other
+// InvalidState conflicts (wrong state, wrong parent) by its message, the
+// only place the Store says which it is.
+func (e *Error) isUnsupportedFeature() bool {
+	return e.StatusCode == http.StatusConflict && strings.EqualFold(e.Code, "InvalidState") &&
+		strings.Contains(strings.ToLower(e.Message), "not supported")
 }
 
 // Retryable reports whether the same call may succeed later: throttling, a
@@ -183,8 +215,13 @@ func checkResponse(op string, req *http.Request, resp *http.Response, sentCorrel
 	if e.Message == "" {
 		e.Message = http.StatusText(resp.StatusCode)
 	}
-	if resp.StatusCode == http.StatusUnauthorized && strings.Contains(strings.ToLower(e.Message), "identity cannot be authorized") {
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized && strings.Contains(strings.ToLower(e.Message), "identity cannot be authorized"):
 		e.hint = unauthorizedHint
+	case e.isPartnerCenter():
+		e.hint = partnerCenterHint
+	case e.isUnsupportedFeature():
+		e.hint = unsupportedHint
 	}
 	return e
 }

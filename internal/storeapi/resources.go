@@ -156,19 +156,6 @@ type FlightSubmission struct {
 	Extra map[string]json.RawMessage `json:"-"`
 }
 
-// AppSubmission is the part of an app submission storeflight reads; it is
-// never sent back (app submissions are not updated in this release).
-type AppSubmission struct {
-	ID                     string                 `json:"id"`
-	Status                 Status                 `json:"status"`
-	StatusDetails          StatusDetails          `json:"statusDetails"`
-	ApplicationPackages    []Package              `json:"applicationPackages"`
-	PackageDeliveryOptions PackageDeliveryOptions `json:"packageDeliveryOptions"`
-	FileUploadURL          string                 `json:"fileUploadUrl"`
-	TargetPublishMode      string                 `json:"targetPublishMode"`
-	TargetPublishDate      string                 `json:"targetPublishDate"`
-}
-
 // SubmissionKey names a submission for the verbs that flight and app
 // submissions share (commit, status, rollout). FlightID is empty for an
 // app's own submission.

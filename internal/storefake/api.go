@@ -17,6 +17,7 @@ type apiError struct {
 	Status  int    `json:"-"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	Target  string `json:"target,omitempty"`
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
@@ -309,6 +310,9 @@ func (s *Server) createSubmission(r *http.Request) (int, any) {
 	if e != nil {
 		return 0, e
 	}
+	if a.unsupported {
+		return 0, errUnsupportedApp()
+	}
 	pendingID, publishedID := parentSlots(a, f)
 	if *pendingID != "" {
 		return 0, errState("Submission %s is already pending; commit or delete it before creating another.", *pendingID)
@@ -345,10 +349,12 @@ func (s *Server) createSubmission(r *http.Request) (int, any) {
 	s.grantUpload(sub)
 	s.subs[sub.id] = sub
 	*pendingID = sub.id
+	if f == nil {
+		s.nameAppSubmission(a, sub)
+	}
 	out := s.renderSubmission(sub)
 	if r.URL.Query().Get("isMinimalResponse") == "true" {
-		delete(out, "flightPackages")
-		delete(out, "applicationPackages")
+		out = minimalResponse(out)
 	}
 	return http.StatusOK, out
 }
@@ -486,8 +492,8 @@ func (s *Server) updateSubmission(r *http.Request) (int, any) {
 	if e != nil {
 		return 0, e
 	}
-	if sub.portal {
-		return 0, &apiError{Status: http.StatusConflict, Code: "InvalidOperation", Message: "Ingestion API can only update, delete, and commit submissions that are created through the API."}
+	if e := s.refuseChange(sub); e != nil {
+		return 0, e
 	}
 	if sub.status != stPendingCommit {
 		return 0, errState("Submission %s is %s; it can be updated only while PendingCommit.", sub.id, sub.status)
@@ -514,6 +520,19 @@ func (s *Server) updateSubmission(r *http.Request) (int, any) {
 				return 0, e
 			}
 			newPkgs = append(newPkgs, p)
+		}
+		if sub.flightID == "" {
+			newPkgs = withLeftOutPackages(sub.packages, newPkgs)
+		}
+	}
+	if e := checkPackageCount(newPkgs); e != nil {
+		return 0, e
+	}
+	page := sub.extra
+	if sub.flightID == "" {
+		var e *apiError
+		if page, e = s.updateProductPage(sub, body); e != nil {
+			return 0, e
 		}
 	}
 	rl, noRollout, mandatory, mandatoryDate, dextra := sub.rollout, sub.noRolloutObject, sub.mandatory, sub.mandatoryDate, sub.deliveryExtra
@@ -586,12 +605,16 @@ func (s *Server) updateSubmission(r *http.Request) (int, any) {
 	sub.rollout.enabled, sub.rollout.pct, sub.noRolloutObject = rl.enabled, rl.pct, noRollout
 	sub.mandatory, sub.mandatoryDate, sub.deliveryExtra = mandatory, mandatoryDate, dextra
 	sub.mode, sub.date, sub.notes = mode, date, notes
-	for k, v := range body {
-		if !known[k] {
-			if sub.extra == nil {
-				sub.extra = map[string]json.RawMessage{}
+	if sub.flightID == "" {
+		sub.extra = page
+	} else {
+		for k, v := range body {
+			if !known[k] {
+				if sub.extra == nil {
+					sub.extra = map[string]json.RawMessage{}
+				}
+				sub.extra[k] = slices.Clone(v)
 			}
-			sub.extra[k] = slices.Clone(v)
 		}
 	}
 	return http.StatusOK, s.renderSubmission(sub)
@@ -630,6 +653,9 @@ func (s *Server) parsePackage(sub *submission, ent map[string]json.RawMessage, w
 	if id != "" && existing == nil {
 		return nil, errParam("%s: package id %s is not a package of submission %s.", where, id, sub.id)
 	}
+	if sub.flightID == "" && p.fileStatus == "PendingDelete" && deletesPendingUpload(sub, id, name) {
+		return nil, errParam("Existing Package %s is PendingUpload and cannot be made PendingDelete; remove it from %s instead.", name, packagesKey(sub))
+	}
 	if existing != nil {
 		p.id, p.version = existing.id, existing.version
 		p.extra = cloneRaw(existing.extra)
@@ -654,8 +680,8 @@ func (s *Server) deleteSubmission(r *http.Request) (int, any) {
 	if e != nil {
 		return 0, e
 	}
-	if sub.portal {
-		return 0, &apiError{Status: http.StatusConflict, Code: "InvalidOperation", Message: "Ingestion API can only update, delete, and commit submissions that are created through the API."}
+	if e := s.refuseChange(sub); e != nil {
+		return 0, e
 	}
 	if sub.status != stPendingCommit && !sub.isFailed() {
 		return 0, errState("Submission %s is %s and cannot be deleted in its current state.", sub.id, sub.status)
@@ -678,8 +704,8 @@ func (s *Server) commitSubmission(r *http.Request) (int, any) {
 	if e != nil {
 		return 0, e
 	}
-	if sub.portal {
-		return 0, &apiError{Status: http.StatusConflict, Code: "InvalidOperation", Message: "Ingestion API can only update, delete, and commit submissions that are created through the API."}
+	if e := s.refuseChange(sub); e != nil {
+		return 0, e
 	}
 	if sub.status != stPendingCommit {
 		return 0, errState("Submission %s is %s and cannot be committed in its current state.", sub.id, sub.status)
@@ -691,6 +717,11 @@ func (s *Server) commitSubmission(r *http.Request) (int, any) {
 		f := s.failures[0]
 		s.failures = s.failures[1:]
 		sub.failure = &f
+	}
+	sub.drop = nil
+	if len(s.drops) > 0 {
+		sub.drop = s.drops[0]
+		s.drops = s.drops[1:]
 	}
 	sub.setStatus(stCommitStarted, s.clock.Now())
 	return http.StatusOK, map[string]string{"status": stCommitStarted}
@@ -717,6 +748,9 @@ func (s *Server) rolloutTarget(r *http.Request) (*submission, *apiError) {
 	sub, e := s.findSubmission(r)
 	if e != nil {
 		return nil, e
+	}
+	if s.apps[sub.appID].unsupported {
+		return nil, errUnsupportedApp()
 	}
 	if sub.status != stPublished {
 		return nil, errState("Submission %s is %s; the package rollout can be changed only once it is Published.", sub.id, sub.status)

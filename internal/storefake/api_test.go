@@ -200,7 +200,7 @@ func TestCreateSubmissionClonesPublished(t *testing.T) {
 	}
 	for i, p := range pkgs {
 		p := p.(map[string]any)
-		if p["fileStatus"] != "Uploaded" || p["id"] != before.Packages[i].ID || p["fileName"] != before.Packages[i].FileName || p["architecture"] != "x64" {
+		if p["fileStatus"] != "Uploaded" || p["id"] != before.Packages[i].ID || p["fileName"] != before.Packages[i].FileName || p["architecture"] != "X64" {
 			t.Errorf("package %d: %v", i, p)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -13,12 +14,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/storeflight/storeflight/internal/msix"
 )
 
 // blobGrant is the SAS handed out with one submission's fileUploadUrl.
@@ -368,8 +370,11 @@ func (s *Server) getBlob(w http.ResponseWriter, r *http.Request, name string) {
 	}
 }
 
-// checkUpload runs the commit-time checks of the uploaded ZIP and, when
-// they pass, settles the package entries. s.mu is held.
+// checkUpload runs the commit-time checks of the uploaded ZIP (every
+// PendingUpload package and image must be in it) and of the product page
+// and, when they pass, settles the entries: packages get the version,
+// architectures and device families read from their manifests, images
+// become Uploaded, PendingDelete entries go. s.mu is held.
 func (s *Server) checkUpload(sub *submission) (Detail, bool) {
 	var pending []*pkg
 	for _, p := range sub.packages {
@@ -377,7 +382,14 @@ func (s *Server) checkUpload(sub *submission) (Detail, bool) {
 			pending = append(pending, p)
 		}
 	}
-	if len(pending) > 0 {
+	app := sub.flightID == ""
+	var images []string
+	if app {
+		images = sub.pendingImages()
+	}
+	var zr *zip.Reader
+	var blob *os.File
+	if len(pending)+len(images) > 0 {
 		f, err := os.Open(s.blobPath(sub.blobName))
 		if err != nil {
 			return Detail{Code: "InvalidArchive", Details: "No archive was uploaded to the submission's fileUploadUrl."}, false
@@ -387,138 +399,84 @@ func (s *Server) checkUpload(sub *submission) (Detail, bool) {
 		if err != nil {
 			return Detail{Code: "InvalidArchive", Details: "The uploaded archive cannot be read."}, false
 		}
-		zr, err := zip.NewReader(f, fi.Size())
-		if err != nil {
+		if zr, err = zip.NewReader(f, fi.Size()); err != nil {
 			return Detail{Code: "InvalidArchive", Details: "The uploaded file is not a valid ZIP archive."}, false
 		}
-		entries := map[string]*zip.File{}
-		var names []string
+		blob = f
+	}
+	entries := map[string]*zip.File{}
+	var names []string
+	if zr != nil {
 		for _, zf := range zr.File {
 			entries[zf.Name] = zf
 			names = append(names, zf.Name)
 		}
-		var missing []string
-		for _, p := range pending {
-			if entries[p.fileName] == nil {
-				missing = append(missing, p.fileName)
-			}
+	}
+	var missing []string
+	for _, p := range pending {
+		if entries[p.fileName] == nil {
+			missing = append(missing, p.fileName)
 		}
-		if len(missing) > 0 {
-			return Detail{Code: "MissingFiles", Details: "The following files were not found in the archive: " + strings.Join(missing, ", ") + "."}, false
+	}
+	for _, name := range images {
+		if entries[name] == nil {
+			missing = append(missing, name)
 		}
-		for _, p := range pending {
-			if v := s.packageVersion(f, entries[p.fileName]); v != "" {
-				p.version = v
-			}
-			p.fileStatus = "Uploaded"
+	}
+	if len(missing) > 0 {
+		return Detail{Code: "MissingFiles", Details: "The following files were not found in the archive: " + strings.Join(missing, ", ") + "."}, false
+	}
+	if app {
+		if d, bad := sub.gamingOptionsError(); bad {
+			return d, false
+		}
+		sub.settleImages()
+	}
+	sub.invalid = nil
+	for _, p := range pending {
+		id, err := readIdentity(blob, entries[p.fileName])
+		if err != nil {
+			sub.invalid = append(sub.invalid, Detail{Code: "PackageValidationFailed", Details: fmt.Sprintf("The package %s could not be read: %v.", p.fileName, err)})
+		} else {
+			p.version = id.Version
 			if p.extra == nil {
-				p.extra = defaultPackageExtra(sub.flightID == "")
+				p.extra = map[string]json.RawMessage{}
+			}
+			for k, v := range packageExtra(id.Architectures, id.DeviceFamilies, app) {
+				p.extra[k] = v
 			}
 		}
+		p.fileStatus = "Uploaded"
+	}
+	if len(pending)+len(images) > 0 {
 		sub.uploadedFiles = names
 	}
-	sub.packages = slices.DeleteFunc(sub.packages, func(p *pkg) bool { return p.fileStatus == "PendingDelete" })
+	sub.fresh, sub.deleted = pending, nil
+	sub.packages = slices.DeleteFunc(sub.packages, func(p *pkg) bool {
+		if p.fileStatus == "PendingDelete" {
+			sub.deleted = append(sub.deleted, p)
+			return true
+		}
+		return false
+	})
 	return Detail{}, true
 }
 
-// packageVersion reads the Identity Version of an .msix/.appx (or bundle)
-// inside the uploaded ZIP, without holding the package in memory. For an
-// upload file (.msixupload, .appxupload) it is the version of the package
-// or bundle inside it, as Partner Center shows.
-func (s *Server) packageVersion(outer *os.File, zf *zip.File) string {
-	return s.entryVersion(outer, zf, 0)
-}
-
-func (s *Server) entryVersion(ra io.ReaderAt, zf *zip.File, depth int) string {
-	inner, done, err := s.openNested(ra, zf)
-	if err != nil {
-		return ""
-	}
-	defer done()
-	switch strings.ToLower(path.Ext(zf.Name)) {
-	case ".msixupload", ".appxupload":
-		if depth > 0 {
-			return ""
-		}
-		for _, f := range inner.File {
-			switch strings.ToLower(path.Ext(f.Name)) {
-			case ".msix", ".appx", ".msixbundle", ".appxbundle":
-				return s.entryVersion(inner.ra, f, depth+1)
-			}
-		}
-		return ""
-	}
-	for _, want := range []string{"AppxManifest.xml", "AppxMetadata/AppxBundleManifest.xml"} {
-		for _, f := range inner.File {
-			if f.Name == want {
-				return manifestVersion(f)
-			}
-		}
-	}
-	return ""
-}
-
-// nestedZip is a ZIP archive stored as an entry of another.
-type nestedZip struct {
-	*zip.Reader
-	ra io.ReaderAt
-}
-
-// openNested opens the ZIP entry zf of the archive read through ra: a
-// stored entry in place, a compressed one through a temporary file.
-func (s *Server) openNested(ra io.ReaderAt, zf *zip.File) (nestedZip, func(), error) {
-	none := func() {}
+// readIdentity reads a package's identity from its entry in the uploaded
+// ZIP: in place when stored, streamed through when compressed.
+func readIdentity(outer *os.File, zf *zip.File) (msix.Identity, error) {
 	if zf.Method == zip.Store {
 		off, err := zf.DataOffset()
 		if err != nil {
-			return nestedZip{}, none, err
+			return msix.Identity{}, err
 		}
-		sec := io.NewSectionReader(ra, off, int64(zf.CompressedSize64))
-		zr, err := zip.NewReader(sec, int64(zf.CompressedSize64))
-		return nestedZip{zr, sec}, none, err
+		size := int64(zf.CompressedSize64)
+		return msix.ReadIdentityAt(io.NewSectionReader(outer, off, size), size, zf.Name)
 	}
 	rc, err := zf.Open()
 	if err != nil {
-		return nestedZip{}, none, err
+		return msix.Identity{}, err
 	}
 	defer rc.Close()
-	tmp, err := os.CreateTemp(s.blobDir, ".pkg-*")
-	if err != nil {
-		return nestedZip{}, none, err
-	}
-	done := func() { tmp.Close(); os.Remove(tmp.Name()) }
-	size, err := io.Copy(tmp, rc)
-	if err != nil {
-		done()
-		return nestedZip{}, none, err
-	}
-	zr, err := zip.NewReader(tmp, size)
-	if err != nil {
-		done()
-		return nestedZip{}, none, err
-	}
-	return nestedZip{zr, tmp}, done, nil
-}
-
-func manifestVersion(f *zip.File) string {
-	rc, err := f.Open()
-	if err != nil {
-		return ""
-	}
-	defer rc.Close()
-	dec := xml.NewDecoder(io.LimitReader(rc, 4<<20))
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return ""
-		}
-		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "Identity" {
-			for _, a := range se.Attr {
-				if a.Name.Local == "Version" {
-					return a.Value
-				}
-			}
-			return ""
-		}
-	}
+	return msix.ReadIdentityStream(rc, zf.Name)
 }

@@ -44,8 +44,10 @@
 //     kept and echoed back. targetPublishDate must be RFC 3339 when not empty.
 //   - Delete of a submission is allowed while it is PendingCommit or failed;
 //     while it is being processed, and once published, it is 409.
-//   - Submissions seeded with NoUploadURL stand for ones created in Partner
-//     Center: PUT, commit and delete answer 409 InvalidOperation (SB #248).
+//   - Submissions seeded with NoUploadURL (or made with CreateInPartnerCenter)
+//     stand for ones created in Partner Center: no fileUploadUrl, and PUT,
+//     commit and delete answer 400 InvalidOperation (DESIGN; SB #248 quotes
+//     the message with a 409, so a client must go by the code).
 //   - Scripted failures end the stage they name: CommitFailed and
 //     "PendingCommit" end CommitStarted, PreProcessingFailed ends
 //     PreProcessing, CertificationFailed and Canceled end Certification,
@@ -94,4 +96,59 @@
 //     and the reason in innererror.data. Filters are simulated on
 //     packageVersion and eventType only, and aggregationLevel day only; the
 //     rest of what the API documents answers 400 saying it is not simulated.
+//
+// App (retail) submissions are the whole product page
+// (reference/APP-SUBMISSIONS.md); where the Store's behaviour is not known,
+// the simulator chooses:
+//
+//   - Every app submission has listings (en-us and de-de unless seeded
+//     otherwise, lower-case keys) with captioned screenshots, pricing,
+//     trailers, a one-element gamingOptions, the documented properties, a
+//     friendlyName the PUT cannot change, and one field no documentation
+//     names (simulatorOnlySetting, holding a number above 2^64 and a float
+//     written 1.50), so that a client that drops or re-encodes what it does
+//     not know is caught.
+//   - PUT replaces the whole product page: a field left out falls back to
+//     its default (a property to false, NotSet or an empty array; trailers
+//     to none; an unknown field is gone), except images and packages:
+//     an image or an Uploaded package left out of its array stays (only
+//     PendingDelete deletes), a PendingUpload one left out is gone.
+//   - PUT refuses with 400 InvalidParameterValue, changing nothing: no
+//     listings or an empty object ("The size of AppListings must be 1 or
+//     more.", target appListings); no pricing ("Pricing data was not provided
+//     in the request."); priceId "Base"; a listing key that is not lower
+//     case ("Language codes: en-US not supported"); a listing without
+//     baseListing; releaseNotes over 1500 UTF-16 code units; a PendingUpload
+//     package or image turned PendingDelete ("Existing Package ..."); more
+//     than 30 packages that are not PendingDelete (flight submissions too);
+//     more than 15 trailers; an image id the listing does not have, or an
+//     image without id that is not PendingUpload; a gamingOptions that is
+//     not an array. A priceId left out, null or empty silently becomes Free
+//     (the trap that made paid apps free); isAdvancedPricingModel turns false
+//     on any PUT; sales always read back empty.
+//   - A flight submission's PUT still accepts a PendingUpload entry turned
+//     PendingDelete: the evidence (WeatherExtension #149) is from an app
+//     submission.
+//   - Commit checks that every PendingUpload image, as every package, is in
+//     the ZIP (MissingFiles); a gamingOptions array that does not hold
+//     exactly one object fails the commit ("Validation error:
+//     MultipleInstancesOfGamingOptions"). A package whose identity cannot be
+//     read (internal/msix: packages, bundles, upload files, compressed or
+//     not) fails pre-processing with PackageValidationFailed; a readable one
+//     gets its version, its architectures spelt as the Store's example does,
+//     not as the manifest ("X64", "ARM", "Arm64", "Neutral"; a bundle's
+//     joined: "X64, Arm64") and, on app submissions, targetDeviceFamilies as
+//     "Windows.Xbox min version 10.0.17763.0".
+//   - create with isMinimalResponse=true answers only id, status,
+//     statusDetails and fileUploadUrl, so a client must read the submission
+//     back before changing it.
+//   - ScriptPackageDrop makes pre-processing discard uploaded packages:
+//     they leave the list, the packages the commit was to delete stay, and
+//     the submission goes on to Published with nothing in statusDetails.
+//   - An app seeded with UnsupportedFeatures answers every change (create,
+//     PUT, commit, DELETE, rollout changes, its flights' included) with 409
+//     InvalidState, "This application uses features that are not supported
+//     by the submission API..."; every read works.
+//   - Rollout endpoints and status work on app submissions as on flight
+//     submissions.
 package storefake

@@ -147,3 +147,21 @@ func (s *Server) ScriptFailure(f Failure) {
 	defer s.mu.Unlock()
 	s.failures = append(s.failures, f)
 }
+
+// PackageDrop scripts pre-processing that discards uploaded packages while
+// the submission goes on (a malformed upload file, XTimelineViewer #150):
+// the dropped entries leave the package list, the packages the commit was
+// to delete stay, and nothing in statusDetails says so.
+type PackageDrop struct {
+	// FileNames are the packages dropped; empty for every package the
+	// commit uploaded.
+	FileNames []string
+}
+
+// ScriptPackageDrop makes the pre-processing of the next committed
+// submission drop packages as d says. Several apply to successive commits.
+func (s *Server) ScriptPackageDrop(d PackageDrop) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.drops = append(s.drops, &d)
+}

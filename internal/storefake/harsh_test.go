@@ -74,14 +74,14 @@ func TestExpiredUploadURL(t *testing.T) {
 	if again := str(f.do("GET", path, nil).json(t)["fileUploadUrl"]); again != first {
 		t.Errorf("a GET after expiry handed out %q, want the expired %q", again, first)
 	}
-	r := f.upload(first, zipOf(t, false, map[string][]byte{"new.msix": msix(t, "2.0.0.0", false)}))
+	r := f.upload(first, zipOf(t, false, map[string][]byte{"new.msix": packageFile(t, "2.0.0.0", false)}))
 	if r.status != http.StatusForbidden || r.header.Get("x-ms-error-code") != "AuthenticationFailed" {
 		t.Errorf("upload with an expired SAS: %d %q, want 403 AuthenticationFailed; %s", r.status, r.header.Get("x-ms-error-code"), r.body)
 	}
 	// A new submission gets a fresh one.
 	f.mustStatus(f.do("DELETE", path, nil), http.StatusNoContent)
 	fresh := str(f.createFlightSub(flightID)["fileUploadUrl"])
-	if r := f.upload(fresh, zipOf(t, false, map[string][]byte{"new.msix": msix(t, "2.0.0.0", false)})); r.status != http.StatusCreated {
+	if r := f.upload(fresh, zipOf(t, false, map[string][]byte{"new.msix": packageFile(t, "2.0.0.0", false)})); r.status != http.StatusCreated {
 		t.Errorf("upload with a fresh SAS: %d; %s", r.status, r.body)
 	}
 }
@@ -96,7 +96,7 @@ func TestUploadFileVersion(t *testing.T) {
 		sub := f.createFlightSub(flightID)
 		path := "applications/" + appID + "/flights/" + flightID + "/submissions/" + str(sub["id"])
 		f.mustStatus(f.do("PUT", path, map[string]any{"flightPackages": []any{pkgEntry("", "MyApp.msixupload", "PendingUpload")}}), 200)
-		upload := zipOf(t, deflate, map[string][]byte{"MyApp_4.2.0.0_x64.msix": msix(t, "4.2.0.0", false), "MyApp.appxsym": []byte("symbols")})
+		upload := zipOf(t, deflate, map[string][]byte{"MyApp_4.2.0.0_x64.msix": packageFile(t, "4.2.0.0", false), "MyApp.appxsym": []byte("symbols")})
 		f.mustStatus(f.upload(str(sub["fileUploadUrl"]), zipOf(t, false, map[string][]byte{"MyApp.msixupload": upload})), http.StatusCreated)
 		f.mustStatus(f.do("POST", path+"/commit", nil), 200)
 		st, _ := f.s.Submission(appID, flightID, str(sub["id"]))

@@ -13,6 +13,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/storeflight/storeflight/internal/clock"
+	"github.com/storeflight/storeflight/internal/msix"
 )
 
 var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
@@ -183,22 +184,19 @@ func (f *fixture) upload(fileUploadURL string, body []byte) resp {
 	return f.doURL("PUT", strings.ReplaceAll(fileUploadURL, "+", "%2B"), body, map[string]string{"x-ms-blob-type": "BlockBlob"})
 }
 
-// msix builds a package whose AppxManifest.xml (or bundle manifest) has
-// the given version.
-func msix(t *testing.T, version string, bundle bool) []byte {
+// packageFile builds a demo package (or bundle) of the given version,
+// x64 for Windows.Desktop, as the Store would read it.
+func packageFile(t *testing.T, version string, bundle bool) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	name, root := "AppxManifest.xml", "Package"
+	id := msix.Identity{Name: "Contoso.App", Version: version, Architectures: []string{"x64"}}
+	var err error
 	if bundle {
-		name, root = "AppxMetadata/AppxBundleManifest.xml", "Bundle"
+		err = msix.WriteDemoBundle(&buf, "Contoso.App", version, []msix.Identity{id})
+	} else {
+		err = msix.WriteDemo(&buf, id)
 	}
-	w, err := zw.Create(name)
 	if err != nil {
-		t.Fatal(err)
-	}
-	io.WriteString(w, `<?xml version="1.0" encoding="utf-8"?><`+root+` xmlns="http://schemas.microsoft.com/appx/manifest/foundation/windows10"><Identity Name="Contoso.App" Publisher="CN=Contoso" Version="`+version+`"/></`+root+`>`)
-	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()

@@ -28,7 +28,7 @@ func (f *fixture) prepare(put map[string]any) (string, string) {
 		body[k] = v
 	}
 	f.mustStatus(f.do("PUT", path, body), 200)
-	f.mustStatus(f.upload(str(sub["fileUploadUrl"]), zipOf(f.t, false, map[string][]byte{"new.msix": msix(f.t, "2.0.0.0", false)})), http.StatusCreated)
+	f.mustStatus(f.upload(str(sub["fileUploadUrl"]), zipOf(f.t, false, map[string][]byte{"new.msix": packageFile(f.t, "2.0.0.0", false)})), http.StatusCreated)
 	return path, id
 }
 
@@ -113,7 +113,7 @@ func TestBundleVersionAndDeflatedZip(t *testing.T) {
 	sub := f.createFlightSub(flightID)
 	path := "applications/" + appID + "/flights/" + flightID + "/submissions/" + str(sub["id"])
 	f.mustStatus(f.do("PUT", path, map[string]any{"flightPackages": []any{pkgEntry("", "app.msixbundle", "PendingUpload"), pkgEntry("", "plain.appxsym", "PendingUpload")}}), 200)
-	f.upload(str(sub["fileUploadUrl"]), zipOf(t, true, map[string][]byte{"app.msixbundle": msix(t, "3.1.0.0", true), "plain.appxsym": []byte("not a zip")}))
+	f.upload(str(sub["fileUploadUrl"]), zipOf(t, true, map[string][]byte{"app.msixbundle": packageFile(t, "3.1.0.0", true), "plain.appxsym": []byte("not a zip")}))
 	f.mustStatus(f.do("POST", path+"/commit", nil), 200)
 	st, _ := f.s.Submission(appID, flightID, str(sub["id"]))
 	versions := map[string]string{}
@@ -147,7 +147,7 @@ func TestCommitChecksUpload(t *testing.T) {
 			f.mustStatus(f.do("PUT", path, map[string]any{"flightPackages": []any{pkgEntry("", "new.msix", "PendingUpload")}}), 200)
 			body := tc.upload
 			if string(body) == "zip" {
-				body = zipOf(t, false, map[string][]byte{"other.msix": msix(t, "1.0.0.0", false)})
+				body = zipOf(t, false, map[string][]byte{"other.msix": packageFile(t, "1.0.0.0", false)})
 			}
 			if body != nil {
 				f.mustStatus(f.upload(str(sub["fileUploadUrl"]), body), 201)
@@ -373,8 +373,12 @@ func TestAppSubmissions(t *testing.T) {
 	if str(app["pendingApplicationSubmission"].(map[string]any)["resourceLocation"]) != path {
 		t.Errorf("application %v", app)
 	}
-	f.mustStatus(f.do("PUT", path, map[string]any{"applicationPackages": []any{pkgEntry("", "app2.msixbundle", "PendingUpload")}, "listings": map[string]any{"en-us": map[string]any{}}}), 200)
-	f.mustStatus(f.upload(str(m["fileUploadUrl"]), zipOf(t, false, map[string][]byte{"app2.msixbundle": msix(t, "2.0.0.0", true)})), 201)
+	body := f.do("GET", path, nil).json(t)
+	old := body["applicationPackages"].([]any)[0].(map[string]any)
+	old["fileStatus"] = "PendingDelete"
+	body["applicationPackages"] = []any{old, pkgEntry("", "app2.msixbundle", "PendingUpload")}
+	f.mustStatus(f.do("PUT", path, body), 200)
+	f.mustStatus(f.upload(str(m["fileUploadUrl"]), zipOf(t, false, map[string][]byte{"app2.msixbundle": packageFile(t, "2.0.0.0", true)})), 201)
 	f.mustStatus(f.do("POST", path+"/commit", nil), 200)
 	got := f.do("GET", path, nil).json(t)
 	if got["status"] != "Published" || got["listings"] == nil {
@@ -402,9 +406,9 @@ func TestPartnerCenterSubmission(t *testing.T) {
 	if _, ok := m["fileUploadUrl"]; ok || m["status"] != "PendingCommit" {
 		t.Errorf("portal submission %v", m)
 	}
-	f.wantError(f.do("PUT", path, map[string]any{}), 409, "InvalidOperation")
-	f.wantError(f.do("POST", path+"/commit", nil), 409, "InvalidOperation")
-	f.wantError(f.do("DELETE", path, nil), 409, "InvalidOperation")
+	f.wantError(f.do("PUT", path, map[string]any{}), 400, "InvalidOperation")
+	f.wantError(f.do("POST", path+"/commit", nil), 400, "InvalidOperation")
+	f.wantError(f.do("DELETE", path, nil), 400, "InvalidOperation")
 }
 
 func TestSeed(t *testing.T) {

@@ -95,9 +95,11 @@ type Server struct {
 	appOrder    []string
 	subs        map[string]*submission
 	nextID      uint64
+	nextAssetID uint64
 	tokens      map[string]time.Time
 	faults      []*faultState
 	failures    []Failure
+	drops       []*PackageDrop
 	requests    []*Request
 	windowStart time.Time
 	windowCount int

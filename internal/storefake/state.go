@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -57,6 +58,11 @@ type app struct {
 	flightOrder []string
 	publishedID string
 	pendingID   string
+	// unsupported: the app uses features the API does not support; every
+	// change is refused with 409 InvalidState, reads work.
+	unsupported bool
+	// submissions counts the app's own submissions, for friendlyName.
+	submissions int
 }
 
 type flight struct {
@@ -108,6 +114,15 @@ type submission struct {
 	releasedAt        time.Time
 	uploadedFiles     []string
 	history           []StatusChange
+	// drop is the scripted package drop of this commit's pre-processing.
+	drop *PackageDrop
+	// fresh and deleted hold the packages the commit uploaded and deleted,
+	// until pre-processing is over: a dropped package leaves the old ones
+	// in place.
+	fresh, deleted []*pkg
+	// invalid are the packages whose identity could not be read; they fail
+	// pre-processing.
+	invalid []Detail
 }
 
 // StatusChange is one entry of a submission's status history.
@@ -137,6 +152,14 @@ func (s *Server) newID() string {
 	id := s.nextID
 	s.nextID += 7
 	return strconv.FormatUint(id, 10)
+}
+
+// newAssetID returns an id for an image or a trailer, from a sequence of
+// its own so that seeding a product page leaves submission ids as they
+// were.
+func (s *Server) newAssetID() string {
+	s.nextAssetID++
+	return strconv.FormatUint(1159761554639120000+s.nextAssetID, 10)
 }
 
 func (s *Server) stageDuration(status string) time.Duration {
@@ -199,6 +222,13 @@ func (s *Server) advance(sub *submission, now time.Time) {
 				return
 			}
 		}
+		if sub.status == stPreProcessing {
+			if bad := sub.preProcess(); len(bad) > 0 {
+				sub.details = statusDetails{errors: bad}
+				sub.setStatus(stPreProcessingFailed, end)
+				return
+			}
+		}
 		if f := sub.failure; f != nil && failureEnds[f.At] == sub.status {
 			sub.details = statusDetails{errors: f.Errors, warnings: f.Warnings, reports: f.Reports}
 			sub.failure = nil
@@ -211,6 +241,31 @@ func (s *Server) advance(sub *submission, now time.Time) {
 			s.publish(sub)
 		}
 	}
+}
+
+// preProcess ends pre-processing: packages whose identity could not be
+// read fail it; a scripted drop discards uploaded packages and keeps the
+// ones the commit was to delete.
+func (sub *submission) preProcess() []Detail {
+	defer func() { sub.fresh, sub.deleted, sub.drop, sub.invalid = nil, nil, nil, nil }()
+	if len(sub.invalid) > 0 {
+		return sub.invalid
+	}
+	if sub.drop == nil {
+		return nil
+	}
+	dropped := func(p *pkg) bool {
+		return slices.Contains(sub.fresh, p) && (len(sub.drop.FileNames) == 0 || slices.Contains(sub.drop.FileNames, p.fileName))
+	}
+	if !slices.ContainsFunc(sub.packages, dropped) {
+		return nil
+	}
+	sub.packages = slices.DeleteFunc(sub.packages, dropped)
+	for _, p := range sub.deleted {
+		p.fileStatus = "Uploaded"
+		sub.packages = append(sub.packages, p)
+	}
+	return nil
 }
 
 func later(a, b time.Time) time.Time {
@@ -255,6 +310,14 @@ type SeedApp struct {
 	Published *SeedSubmission
 	Pending   *SeedSubmission
 	Flights   []SeedFlight
+	// Page is the product page of the app's own submissions; nil for the
+	// defaults (see SeedProductPage).
+	Page *SeedProductPage
+	// UnsupportedFeatures marks an app that uses features the submission
+	// API does not support: every change (create, update, commit, delete,
+	// rollout change, its flights' included) answers 409 InvalidState;
+	// reads still work.
+	UnsupportedFeatures bool
 }
 
 // SeedFlight is a package flight. ID is generated (a GUID) when empty.
@@ -281,8 +344,14 @@ type SeedSubmission struct {
 	NoUploadURL bool
 }
 
-// SeedPackage is a package entry; FileStatus defaults to Uploaded.
-type SeedPackage struct{ FileName, Version, FileStatus string }
+// SeedPackage is a package entry; FileStatus defaults to Uploaded,
+// Architecture to x64 and DeviceFamilies (app packages only) to
+// Windows.Desktop.
+type SeedPackage struct {
+	FileName, Version, FileStatus string
+	Architecture                  string
+	DeviceFamilies                []string
+}
 
 // SeedRollout is a gradual rollout; Status defaults to
 // PackageRolloutInProgress and Fallback to "0".
@@ -304,7 +373,7 @@ func (s *Server) Seed(seed Seed) error {
 		if s.apps[sa.ID] != nil {
 			return fmt.Errorf("storefake: app %s already exists", sa.ID)
 		}
-		a := &app{id: sa.ID, name: sa.Name, flights: map[string]*flight{}}
+		a := &app{id: sa.ID, name: sa.Name, flights: map[string]*flight{}, unsupported: sa.UnsupportedFeatures}
 		s.apps[a.id] = a
 		s.appOrder = append(s.appOrder, a.id)
 		var err error
@@ -313,6 +382,12 @@ func (s *Server) Seed(seed Seed) error {
 		}
 		if a.pendingID, err = s.seedSubmission(a.id, "", sa.Pending, stPendingCommit); err != nil {
 			return err
+		}
+		for _, id := range []string{a.publishedID, a.pendingID} {
+			if sub := s.subs[id]; sub != nil {
+				sub.extra = s.seedProductPage(a.name, sa.Page)
+				s.nameAppSubmission(a, sub)
+			}
 		}
 		for _, sf := range sa.Flights {
 			f := &flight{id: sf.ID, name: sf.Name, groupIDs: slices.Clone(sf.GroupIDs), rankHigherThan: "Non-flighted submission"}
@@ -373,7 +448,13 @@ func (s *Server) seedSubmission(appID, flightID string, ss *SeedSubmission, defS
 		if p.fileStatus == "" {
 			p.fileStatus = "Uploaded"
 		}
-		p.extra = defaultPackageExtra(flightID == "")
+		if p.fileStatus != "PendingUpload" {
+			arch := sp.Architecture
+			if arch == "" {
+				arch = "x64"
+			}
+			p.extra = packageExtra([]string{arch}, sp.DeviceFamilies, flightID == "")
+		}
 		sub.packages = append(sub.packages, p)
 	}
 	if r := ss.Rollout; r != nil {
@@ -392,18 +473,62 @@ func (s *Server) seedSubmission(appID, flightID string, ss *SeedSubmission, defS
 	return sub.id, nil
 }
 
-// defaultPackageExtra returns the fields Partner Center fills in a package,
-// which a client must send back untouched.
-func defaultPackageExtra(appPackage bool) map[string]json.RawMessage {
+// packageExtra returns the fields Partner Center fills in a package
+// entry once it has read the package, which a client must send back
+// untouched: its architectures as the Store spells them ("X64"; a
+// bundle's joined, "X64, Arm64"), and for an app package its device
+// families as "Windows.Desktop min version 10.0.17763.0" (default
+// Windows.Desktop).
+func packageExtra(archs, families []string, appPackage bool) map[string]json.RawMessage {
+	spelt := make([]string, len(archs))
+	for i, a := range archs {
+		spelt[i] = storeArchitecture(a)
+	}
 	m := map[string]json.RawMessage{
-		"architecture": json.RawMessage(`"x64"`),
+		"architecture": raw(strings.Join(spelt, ", ")),
 		"languages":    json.RawMessage(`["en-us"]`),
 		"capabilities": json.RawMessage(`["runFullTrust"]`),
 	}
 	if appPackage {
-		m["targetDeviceFamilies"] = json.RawMessage(`["Windows.Desktop min version 10.0.17763.0"]`)
+		if len(families) == 0 {
+			families = []string{"Windows.Desktop"}
+		}
+		tdf := make([]string, len(families))
+		for i, f := range families {
+			tdf[i] = f + " min version 10.0.17763.0"
+		}
+		m["targetDeviceFamilies"] = raw(tdf)
 	}
 	return m
+}
+
+// storeArchitecture spells a manifest architecture the way the Store's
+// package entries do ("ARM" in its documentation's example): not as the
+// manifest does, so that only a client comparing without case passes.
+func storeArchitecture(a string) string {
+	switch strings.ToLower(a) {
+	case "x86":
+		return "X86"
+	case "x64":
+		return "X64"
+	case "arm":
+		return "ARM"
+	case "arm64":
+		return "Arm64"
+	case "neutral":
+		return "Neutral"
+	}
+	return a
+}
+
+// nameAppSubmission gives an app submission its friendlyName, which the
+// Store sets ("Submission N") and a PUT cannot change.
+func (s *Server) nameAppSubmission(a *app, sub *submission) {
+	a.submissions++
+	if sub.extra == nil {
+		sub.extra = map[string]json.RawMessage{}
+	}
+	sub.extra["friendlyName"] = raw(fmt.Sprintf("Submission %d", a.submissions))
 }
 
 // FlightState is a snapshot of a flight.
@@ -415,6 +540,15 @@ type AppState struct{ ID, Name, PendingID, PublishedID string }
 // PackageState is a snapshot of a package entry.
 type PackageState struct{ FileName, FileStatus, Version, ID string }
 
+// PackageDetail is what the Store read from a package entry's file, as it
+// renders it: architectures ("X64, Arm64") and, for app packages, target
+// device families ("Windows.Xbox min version 10.0.17763.0").
+type PackageDetail struct {
+	FileName             string
+	Architecture         string
+	TargetDeviceFamilies []string
+}
+
 // RolloutState is a snapshot of a submission's package rollout.
 type RolloutState struct {
 	Enabled    bool
@@ -425,9 +559,10 @@ type RolloutState struct {
 
 // SubmissionState is a snapshot of a submission.
 type SubmissionState struct {
-	ID, Status string
-	Packages   []PackageState
-	Rollout    RolloutState
+	ID, Status     string
+	Packages       []PackageState
+	PackageDetails []PackageDetail // one per entry of Packages
+	Rollout        RolloutState
 	// RolloutObject is false while packageDeliveryOptions has no
 	// packageRollout (Options.CloneWithoutRollout).
 	RolloutObject     bool
@@ -490,6 +625,10 @@ func (s *Server) Submission(appID, flightID, submissionID string) (SubmissionSta
 	}
 	for _, p := range sub.packages {
 		st.Packages = append(st.Packages, PackageState{FileName: p.fileName, FileStatus: p.fileStatus, Version: p.version, ID: p.id})
+		d := PackageDetail{FileName: p.fileName}
+		_ = json.Unmarshal(p.extra["architecture"], &d.Architecture)
+		_ = json.Unmarshal(p.extra["targetDeviceFamilies"], &d.TargetDeviceFamilies)
+		st.PackageDetails = append(st.PackageDetails, d)
 	}
 	return st, true
 }

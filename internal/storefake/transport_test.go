@@ -289,7 +289,7 @@ func TestAzblobUpload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	content := zipOf(t, false, map[string][]byte{"new.msix": msix(t, "4.0.0.0", false), "pad.bin": bytes.Repeat([]byte("0123456789abcdef"), 220000)})
+	content := zipOf(t, false, map[string][]byte{"new.msix": packageFile(t, "4.0.0.0", false), "pad.bin": bytes.Repeat([]byte("0123456789abcdef"), 220000)})
 	// azblob raises a BlockSize under 1 MiB to 1 MiB: 3.5 MB makes 4 blocks.
 	if _, err := client.UploadStream(t.Context(), bytes.NewReader(content), &blockblob.UploadStreamOptions{BlockSize: 1 << 20, Concurrency: 4}); err != nil {
 		t.Fatal(redact.Error(err))
@@ -418,7 +418,7 @@ func TestListenTLS(t *testing.T) {
 	}
 	path := "applications/" + appID + "/flights/" + flightID + "/submissions/" + str(sub["id"])
 	f.mustStatus(f.do("PUT", path, map[string]any{"flightPackages": []any{pkgEntry("", "new.msix", "PendingUpload")}}), 200)
-	f.mustStatus(f.upload(str(sub["fileUploadUrl"]), zipOf(t, false, map[string][]byte{"new.msix": msix(t, "5.0.0.0", false)})), 201)
+	f.mustStatus(f.upload(str(sub["fileUploadUrl"]), zipOf(t, false, map[string][]byte{"new.msix": packageFile(t, "5.0.0.0", false)})), 201)
 
 	// A lost commit answer: the connection closes, the commit happened.
 	f.s.Inject(Fault{Path: "/commit", LoseResponse: true})
