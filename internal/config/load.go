@@ -18,7 +18,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
+	"unicode/utf16"
 )
 
 // value is one input's raw text and where it came from, so that an error
@@ -452,13 +452,14 @@ func (p *parser) decimalAbove(name string, low float64, what, accepts string) fl
 	return f
 }
 
-// releaseNotesLimit is the Store's limit on a listing's releaseNotes.
+// releaseNotesLimit is the Store's limit on a listing's releaseNotes, in
+// UTF-16 code units as the Store counts (an emoji counts two).
 const releaseNotesLimit = 1500
 
 func (p *parser) releaseNotes(name string) string {
 	t := p.raw[name].text
-	if n := utf8.RuneCountInString(t); n > releaseNotesLimit {
-		p.errs = append(p.errs, &InputError{Input: name, Problem: fmt.Sprintf("is %d characters long: the Store takes at most %d; shorten it", n, releaseNotesLimit)})
+	if n := len(utf16.Encode([]rune(t))); n > releaseNotesLimit {
+		p.errs = append(p.errs, &InputError{Input: name, Problem: fmt.Sprintf("is %d characters long (as the Store counts them: an emoji is two): the Store takes at most %d; shorten it", n, releaseNotesLimit)})
 		return ""
 	}
 	return t

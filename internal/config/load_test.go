@@ -652,6 +652,7 @@ func TestNewInputsRefused(t *testing.T) {
 	checkRefusals(t, root, []refusal{
 		{"target unknown", []string{"--target=retail"}, "target", "flight, app"},
 		{"release notes too long", []string{"--target=app", "--release-notes=" + strings.Repeat("a", 1501)}, "release-notes", "1501 characters"},
+		{"release notes of emoji too long", []string{"--target=app", "--release-notes=" + strings.Repeat("😀", 751)}, "release-notes", "1502 characters"},
 		{"release notes dir missing", []string{"--target=app", "--release-notes-dir=nope"}, "release-notes-dir", "does not exist"},
 		{"release notes dir is a file", []string{"--target=app", "--release-notes-dir=notes.txt"}, "release-notes-dir", "it is a file"},
 		{"package-mode unknown", []string{"--target=app", "--package-mode=merge"}, "package-mode", "replace, add, supersede"},

@@ -221,12 +221,6 @@ func (c *Config) WantsUpdate() bool {
 		c.MandatoryUpdate != nil || c.MandatoryUpdateEffectiveDate != nil
 }
 
-// NamesFlight reports whether the inputs name a flight (flight-id,
-// flight-name or target: flight).
-func (c *Config) NamesFlight() bool {
-	return c.FlightID != "" || c.FlightName != "" || c.Target == TargetFlight
-}
-
 // ErrInvalidInput matches every error that comes from bad inputs or missing
 // configuration found before anything is sent (exit code 2).
 var ErrInvalidInput = errors.New("invalid input")
