@@ -152,6 +152,21 @@ func TestZIPFileChangedDuringUpload(t *testing.T) {
 	}
 }
 
+// newTestArchive lays out files in blocks of 1 MiB, opened with open.
+func newTestArchive(t *testing.T, files []File, open sourceOpener) *archive {
+	t.Helper()
+	entries, err := stat(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := newArchive(entries, 1<<20, open, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.close)
+	return a
+}
+
 // prereadAll reads every block for its CRCs, as if each held header bytes,
 // and fills in the headers.
 func prereadAll(a *archive) error {
@@ -169,15 +184,7 @@ func prereadAll(a *archive) error {
 func TestBlockBodyVerify(t *testing.T) {
 	t.Parallel()
 	files, want := writeFiles(t, map[string]int{"a.msix": 3<<20 + 5})
-	entries, err := stat(files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := newArchive(entries, 1<<20, openSource, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
+	a := newTestArchive(t, files, openSource)
 	if err := prereadAll(a); err != nil {
 		t.Fatal(err)
 	}
@@ -291,19 +298,11 @@ func TestZIPReadsDataBlocksOnce(t *testing.T) {
 	if _, err := WriteZIP(&wantZIP, files); err != nil {
 		t.Fatal(err)
 	}
-	entries, err := stat(files)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var read atomic.Int64
-	a, err := newArchive(entries, mib, func(p string) (source, error) {
+	a := newTestArchive(t, files, func(p string) (source, error) {
 		f, err := openSource(p)
 		return countingSource{f, &read}, err
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
+	})
 	var dataTotal, twice int64
 	for _, p := range a.pieces {
 		dataTotal += p.n
