@@ -68,7 +68,7 @@ func (u *uploader) putBlob() {
 	}
 	b := u.a.block(0)
 	if _, err := u.client.Upload(u.ctx, b, &blockblob.UploadOptions{HTTPHeaders: u.headers}); err != nil {
-		u.failSend(err)
+		u.failSend(opPutBlob, err)
 		return
 	}
 	if err := b.verify(); err != nil {
@@ -102,7 +102,7 @@ func (u *uploader) putBlocks() error {
 		return nil
 	}
 	if _, err := u.client.CommitBlockList(u.ctx, ids, &blockblob.CommitBlockListOptions{HTTPHeaders: u.headers}); err != nil {
-		u.failSend(err)
+		u.failSend(opPutBlockList, err)
 	}
 	return nil
 }
@@ -184,7 +184,7 @@ func (u *uploader) sendHeld(sched *schedule, k int64, id string) error {
 func (u *uploader) stage(k int64, id string) (*blockBody, error) {
 	b := u.a.block(k)
 	if _, err := u.client.StageBlock(u.ctx, id, b, nil); err != nil {
-		return nil, u.failSend(err)
+		return nil, u.failSend(opPutBlock, err)
 	}
 	return b, nil
 }
@@ -229,9 +229,10 @@ func (u *uploader) hashIfAsked() error {
 	return nil
 }
 
-// failSend records err from the blob host, if it is the first, and stops
-// the upload. It returns err.
-func (u *uploader) failSend(err error) error {
+// failSend records the error of request op, if it is the first, and
+// stops the upload. It returns the error.
+func (u *uploader) failSend(op string, err error) error {
+	err = blobError(op, err)
 	u.mu.Lock()
 	if u.sendErr == nil {
 		u.sendErr = err

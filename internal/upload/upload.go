@@ -77,11 +77,12 @@ type Result struct {
 
 // ZIP archives files (see WriteZIP) and uploads the archive to sasURL as a
 // block blob with Content-Type application/zip. It stops promptly when ctx
-// ends. Every error it returns is redacted and begins "upload packages:".
+// ends. Every error it returns is redacted; one from the blob host is a
+// *BlobError.
 func ZIP(ctx context.Context, sasURL string, files []File, opts *Options) (*Result, error) {
 	res, err := uploadZIP(ctx, sasURL, files, opts)
 	if err != nil {
-		return nil, redact.Error(fmt.Errorf("upload packages: %w", err))
+		return nil, redact.Error(err)
 	}
 	return res, nil
 }

@@ -277,7 +277,7 @@ func TestZIPErrorsAreRedacted(t *testing.T) {
 			t.Errorf("error leaks %q: %s", secret, msg)
 		}
 	}
-	if !strings.HasPrefix(msg, "upload packages: ") || !strings.Contains(msg, addr) {
+	if !strings.HasPrefix(msg, "Put Blob: ") || !strings.Contains(msg, addr) {
 		t.Errorf("error should name the operation and the host: %s", msg)
 	}
 }
@@ -287,7 +287,7 @@ func TestZIPRejectsBadInputBeforeSending(t *testing.T) {
 	s, srv := newSink(t)
 	files, _ := writeFiles(t, map[string]int{"a.msix": 10})
 	_, err := ZIP(t.Context(), srv.URL+"/c/b"+sinkQuery, append(files, files[0]), &Options{Transport: srv.Client()})
-	if err == nil || !strings.HasPrefix(err.Error(), "upload packages: ") {
+	if err == nil || !strings.Contains(err.Error(), "duplicate entry name") {
 		t.Fatalf("err = %v, want a duplicate-name error", err)
 	}
 	s.mu.Lock()
