@@ -8,6 +8,7 @@ import (
 	"hash"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
@@ -28,6 +29,7 @@ type uploader struct {
 	a       *archive
 	o       *Options
 	headers *blob.HTTPHeaders
+	now     func() time.Time // times each block, to adapt the blocks in flight
 
 	mu      sync.Mutex
 	sendErr error // the first error from the blob host
@@ -45,6 +47,7 @@ func upload(parent context.Context, client *blockblob.Client, a *archive, o *Opt
 	u := &uploader{
 		ctx: ctx, cancel: cancel, client: client, a: a, o: o,
 		headers: &blob.HTTPHeaders{BlobContentType: ptr("application/zip")},
+		now:     time.Now,
 	}
 	if a.size < o.BlockSize {
 		u.putBlob()
@@ -78,8 +81,9 @@ func (u *uploader) putBlob() {
 	u.accepted(b.n)
 }
 
-// putBlocks sends every block from Concurrency workers, in the order the
-// schedule gives, then commits the block list once every check passes.
+// putBlocks sends every block, as many at once as the flight allows, in
+// the order the schedule gives, then commits the block list once every
+// check passes.
 func (u *uploader) putBlocks() error {
 	n := u.a.numBlocks()
 	ids, err := blockIDs(n)
@@ -90,9 +94,10 @@ func (u *uploader) putBlocks() error {
 	if err != nil {
 		return err
 	}
+	fl := u.newFlight(n)
 	var workers sync.WaitGroup
-	for range min(int64(u.o.Concurrency), n) {
-		workers.Go(func() { u.work(sched, ids) })
+	for range min(int64(fl.max), n) {
+		workers.Go(func() { u.work(sched, fl, ids) })
 	}
 	workers.Wait()
 	if u.ctx.Err() == nil && !sched.allSent() {
@@ -107,24 +112,37 @@ func (u *uploader) putBlocks() error {
 	return nil
 }
 
-// work takes blocks from the schedule until none is left or the upload
-// fails.
-func (u *uploader) work(sched *schedule, ids []string) {
-	buf := make([]byte, readBufSize)
-	for u.ctx.Err() == nil {
+// newFlight is the flight for n blocks: Options.Concurrency at all times
+// when it is set, else adapting to the link (flight.go).
+func (u *uploader) newFlight(n int64) *flight {
+	if c := u.o.Concurrency; c > 0 {
+		return newFlight(c, c, false, u.o.BlockSize)
+	}
+	start := int(min(startInFlight, n))
+	return newFlight(start, maxInFlight, true, u.o.BlockSize)
+}
+
+// work takes blocks from the schedule, each once the flight allows it,
+// until none is left or the upload fails.
+func (u *uploader) work(sched *schedule, fl *flight, ids []string) {
+	for fl.acquire(u.ctx) {
 		t, ok := sched.take(u.ctx)
 		if !ok {
+			fl.release(0, 0)
 			return
 		}
+		var sent int64
+		var took time.Duration
 		var err error
 		switch {
 		case t.ready:
-			err = u.sendHeld(sched, t.k, ids[t.k])
+			sent, took, err = u.sendHeld(sched, t.k, ids[t.k])
 		case u.a.hasHdr[t.k]:
-			err = u.prereadHeld(sched, t.k, buf)
+			err = u.prereadHeld(sched, t.k)
 		default:
-			err = u.sendData(sched, t.k, ids[t.k])
+			sent, took, err = u.sendData(sched, t.k, ids[t.k])
 		}
+		fl.release(sent, took)
 		if err != nil {
 			return
 		}
@@ -132,28 +150,34 @@ func (u *uploader) work(sched *schedule, ids []string) {
 }
 
 // sendData sends block k, entry data alone, and takes the CRCs of what it
-// sent as its pieces'.
-func (u *uploader) sendData(sched *schedule, k int64, id string) error {
-	b, err := u.stage(k, id)
+// sent as its pieces'. It returns the bytes sent and how long that took.
+func (u *uploader) sendData(sched *schedule, k int64, id string) (int64, time.Duration, error) {
+	b, took, err := u.stage(k, id)
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	if err := b.sums(); err != nil {
-		return u.a.fail(err)
+		return 0, 0, u.a.fail(err)
 	}
 	u.a.sent(b)
 	u.accepted(b.n)
 	lo, hi := u.a.piecesIn(k)
 	if err := sched.crcsKnown(lo, hi); err != nil {
-		return u.a.fail(err)
+		return 0, 0, u.a.fail(err)
 	}
-	return nil
+	return b.n, took, nil
 }
+
+// readBufs holds the buffers of CRC reads: only a few blocks need one, so
+// the workers share them.
+var readBufs = sync.Pool{New: func() any { b := make([]byte, readBufSize); return &b }}
 
 // prereadHeld reads the data of block k, which holds header bytes, for its
 // CRCs; the block is sent once the schedule says it is ready.
-func (u *uploader) prereadHeld(sched *schedule, k int64, buf []byte) error {
-	if err := u.a.preread(k, buf); err != nil {
+func (u *uploader) prereadHeld(sched *schedule, k int64) error {
+	buf := readBufs.Get().(*[]byte)
+	defer readBufs.Put(buf)
+	if err := u.a.preread(k, *buf); err != nil {
 		return u.a.fail(err)
 	}
 	lo, hi := u.a.piecesIn(k)
@@ -165,28 +189,30 @@ func (u *uploader) prereadHeld(sched *schedule, k int64, buf []byte) error {
 }
 
 // sendHeld sends block k, which holds header bytes, now all known, and
-// checks its data against the first read.
-func (u *uploader) sendHeld(sched *schedule, k int64, id string) error {
-	b, err := u.stage(k, id)
+// checks its data against the first read. It returns the bytes sent and
+// how long that took.
+func (u *uploader) sendHeld(sched *schedule, k int64, id string) (int64, time.Duration, error) {
+	b, took, err := u.stage(k, id)
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	if err := b.verify(); err != nil {
-		return u.a.fail(err)
+		return 0, 0, u.a.fail(err)
 	}
 	sched.sentHeld.Add(1)
 	u.accepted(b.n)
-	return nil
+	return b.n, took, nil
 }
 
 // stage sends block k as a Put Block and returns its body, whose sums
-// now cover what was sent.
-func (u *uploader) stage(k int64, id string) (*blockBody, error) {
+// now cover what was sent, and how long the request took.
+func (u *uploader) stage(k int64, id string) (*blockBody, time.Duration, error) {
 	b := u.a.block(k)
+	start := u.now()
 	if _, err := u.client.StageBlock(u.ctx, id, b, nil); err != nil {
-		return nil, u.failSend(opPutBlock, err)
+		return nil, 0, u.failSend(opPutBlock, err)
 	}
-	return b, nil
+	return b, u.now().Sub(start), nil
 }
 
 // check runs steps in order while the upload has not failed; a step's

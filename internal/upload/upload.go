@@ -22,8 +22,6 @@ const (
 	// (50 000 blocks × 8 MiB is far above the Store's 25 GB package limit).
 	// Memory does not depend on it: blocks are read from the files.
 	DefaultBlockSize = 8 << 20
-	// DefaultConcurrency is the number of blocks in flight.
-	DefaultConcurrency = 4
 	// DefaultTryTimeout bounds one attempt of one block, so that a stalled
 	// connection is retried instead of hanging the run.
 	DefaultTryTimeout = 5 * time.Minute
@@ -39,8 +37,9 @@ type Options struct {
 	// DefaultBlockSize; values below 1 MiB are raised to 1 MiB. An archive
 	// smaller than one block is sent as a single Put Blob.
 	BlockSize int64
-	// Concurrency is the number of blocks uploaded at once. Zero means
-	// DefaultConcurrency.
+	// Concurrency fixes the number of blocks uploaded at once. Zero, the
+	// default, adapts it to the link (flight.go): a few on a fast link,
+	// up to 64 on a slow or long one.
 	Concurrency int
 	// Transport sends the requests, for example the simulator's in-process
 	// *http.Client. Nil means azcore's default transport. It must not add
@@ -126,9 +125,7 @@ func withDefaults(opts *Options) Options {
 		o.BlockSize = DefaultBlockSize
 	}
 	o.BlockSize = min(max(o.BlockSize, minBlockSize), maxBlockSize)
-	if o.Concurrency <= 0 {
-		o.Concurrency = DefaultConcurrency
-	}
+	o.Concurrency = max(o.Concurrency, 0)
 	switch {
 	case o.Retry.TryTimeout == 0:
 		o.Retry.TryTimeout = DefaultTryTimeout
@@ -143,7 +140,12 @@ func withDefaults(opts *Options) Options {
 func newClient(sasURL string, o *Options) (*blockblob.Client, error) {
 	transport := o.Transport
 	if transport == nil {
-		transport = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		// Each block in flight keeps its connection for the next one:
+		// net/http keeps two by default, and a new connection costs round
+		// trips (TCP, TLS) and starts slow.
+		t.MaxIdleConnsPerHost = maxInFlight
+		transport = &http.Client{Transport: t}
 	}
 	return blockblob.NewClientWithNoCredential(EscapePlus(sasURL), &blockblob.ClientOptions{
 		ClientOptions: azcore.ClientOptions{Transport: guardTransport{next: transport}, Retry: o.Retry},

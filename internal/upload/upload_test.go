@@ -153,11 +153,13 @@ func TestZIPToSink(t *testing.T) {
 		sizes  map[string]int
 		fail   func(n int) bool
 		blocks bool // expect Put Block + Put Block List rather than one Put Blob
+		conc   int  // 0 adapts
 	}{
-		{"several blocks", map[string]int{"App_x64.msix": 3<<20 + 12345, "App_arm64.msix": 700_000, "empty.txt": 0}, nil, true},
-		{"one small blob", map[string]int{"App.msixbundle": 1000}, nil, false},
-		{"no files", map[string]int{}, nil, false},
-		{"some blocks fail with 503", map[string]int{"App_x64.msix": 5 << 20}, func(n int) bool { return n == 2 || n == 3 || n == 5 }, true},
+		{"several blocks", map[string]int{"App_x64.msix": 3<<20 + 12345, "App_arm64.msix": 700_000, "empty.txt": 0}, nil, true, 3},
+		{"blocks in flight adapting", map[string]int{"App_x64.msix": 20<<20 + 5, "App_arm64.msix": 9 << 20}, nil, true, 0},
+		{"one small blob", map[string]int{"App.msixbundle": 1000}, nil, false, 3},
+		{"no files", map[string]int{}, nil, false, 3},
+		{"some blocks fail with 503", map[string]int{"App_x64.msix": 5 << 20}, func(n int) bool { return n == 2 || n == 3 || n == 5 }, true, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,7 +174,7 @@ func TestZIPToSink(t *testing.T) {
 			var calls [][2]int64
 			res, err := ZIP(t.Context(), srv.URL+"/ingestion/guid"+sinkQuery, files, &Options{
 				BlockSize:   1 << 20,
-				Concurrency: 3,
+				Concurrency: tt.conc,
 				Transport:   srv.Client(),
 				Retry:       fastRetry(),
 				Progress:    func(sent, total int64) { calls = append(calls, [2]int64{sent, total}) },
