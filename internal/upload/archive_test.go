@@ -331,3 +331,49 @@ func TestZIPReadsDataBlocksOnce(t *testing.T) {
 		t.Errorf("blob differs from WriteZIP's archive at byte %d", firstDiff(s.blob, wantZIP.Bytes()))
 	}
 }
+
+// On a slow link the last blocks are read for their CRCs before they are
+// sent, so that the header blocks waiting for them can go at once: more
+// data is read than once, and the blob is still WriteZIP's archive. The
+// injected clock makes every block take a quarter second or more.
+func TestZIPReadsAheadOnASlowLink(t *testing.T) {
+	t.Parallel()
+	const mib = 1 << 20
+	s, srv := newSink(t)
+	files, _ := writeFiles(t, map[string]int{"a.msix": 5*mib + 10, "b.msix": 7 * mib})
+	var wantZIP bytes.Buffer
+	if _, err := WriteZIP(&wantZIP, files); err != nil {
+		t.Fatal(err)
+	}
+	var read atomic.Int64
+	a := newTestArchive(t, files, func(p string) (source, error) {
+		f, err := openSource(p)
+		return countingSource{f, &read}, err
+	})
+	var dataTotal, twice int64
+	for _, p := range a.pieces {
+		dataTotal += p.n
+		if a.hasHdr[p.off/mib] {
+			twice += p.n
+		}
+	}
+	client, err := blockblob.NewClientWithNoCredential(srv.URL+"/c/b"+sinkQuery, &blockblob.ClientOptions{
+		ClientOptions: azcore.ClientOptions{Transport: guardTransport{next: srv.Client()}, Retry: fastRetry()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ticks atomic.Int64
+	slowClock := func() time.Time { return time.Unix(0, 0).Add(time.Duration(ticks.Add(1)) * 250 * time.Millisecond) }
+	if _, err := upload(t.Context(), client, a, &Options{BlockSize: mib, now: slowClock}); err != nil {
+		t.Fatal(err)
+	}
+	if got := read.Load(); got < dataTotal+twice+mib {
+		t.Errorf("read %d bytes from the files, want more than %d: no block was read ahead", got, dataTotal+twice+mib)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !bytes.Equal(s.blob, wantZIP.Bytes()) {
+		t.Errorf("blob differs from WriteZIP's archive at byte %d", firstDiff(s.blob, wantZIP.Bytes()))
+	}
+}

@@ -49,6 +49,9 @@ func upload(parent context.Context, client *blockblob.Client, a *archive, o *Opt
 		headers: &blob.HTTPHeaders{BlobContentType: ptr("application/zip")},
 		now:     time.Now,
 	}
+	if o.now != nil {
+		u.now = o.now
+	}
 	if a.size < o.BlockSize {
 		u.putBlob()
 	} else if err := u.putBlocks(); err != nil {
@@ -139,6 +142,8 @@ func (u *uploader) work(sched *schedule, fl *flight, ids []string) {
 			sent, took, err = u.sendHeld(sched, t.k, ids[t.k])
 		case u.a.hasHdr[t.k]:
 			err = u.prereadHeld(sched, t.k)
+		case fl.readAhead(u.a.numBlocks() - t.k):
+			sent, took, err = u.sendReadAhead(sched, t.k, ids[t.k])
 		default:
 			sent, took, err = u.sendData(sched, t.k, ids[t.k])
 		}
@@ -168,6 +173,16 @@ func (u *uploader) sendData(sched *schedule, k int64, id string) (int64, time.Du
 	return b.n, took, nil
 }
 
+// sendReadAhead reads block k, entry data alone, for its CRCs, so that
+// the header blocks waiting for them may go, then sends it and checks
+// what it sent against that read (flight.go says when).
+func (u *uploader) sendReadAhead(sched *schedule, k int64, id string) (int64, time.Duration, error) {
+	if err := u.prereadCRCs(sched, k); err != nil {
+		return 0, 0, err
+	}
+	return u.sendChecked(k, id)
+}
+
 // readBufs holds the buffers of CRC reads: only a few blocks need one, so
 // the workers share them.
 var readBufs = sync.Pool{New: func() any { b := make([]byte, readBufSize); return &b }}
@@ -175,6 +190,16 @@ var readBufs = sync.Pool{New: func() any { b := make([]byte, readBufSize); retur
 // prereadHeld reads the data of block k, which holds header bytes, for its
 // CRCs; the block is sent once the schedule says it is ready.
 func (u *uploader) prereadHeld(sched *schedule, k int64) error {
+	if err := u.prereadCRCs(sched, k); err != nil {
+		return err
+	}
+	sched.done(k)
+	return nil
+}
+
+// prereadCRCs reads the data of block k for its pieces' CRCs and tells
+// the schedule they are known.
+func (u *uploader) prereadCRCs(sched *schedule, k int64) error {
 	buf := readBufs.Get().(*[]byte)
 	defer readBufs.Put(buf)
 	if err := u.a.preread(k, *buf); err != nil {
@@ -184,7 +209,6 @@ func (u *uploader) prereadHeld(sched *schedule, k int64) error {
 	if err := sched.crcsKnown(lo, hi); err != nil {
 		return u.a.fail(err)
 	}
-	sched.done(k)
 	return nil
 }
 
@@ -192,6 +216,16 @@ func (u *uploader) prereadHeld(sched *schedule, k int64) error {
 // checks its data against the first read. It returns the bytes sent and
 // how long that took.
 func (u *uploader) sendHeld(sched *schedule, k int64, id string) (int64, time.Duration, error) {
+	n, took, err := u.sendChecked(k, id)
+	if err == nil {
+		sched.sentHeld.Add(1)
+	}
+	return n, took, err
+}
+
+// sendChecked sends block k, whose data has been read for its CRCs, and
+// checks what it sent against that read.
+func (u *uploader) sendChecked(k int64, id string) (int64, time.Duration, error) {
 	b, took, err := u.stage(k, id)
 	if err != nil {
 		return 0, 0, err
@@ -199,7 +233,6 @@ func (u *uploader) sendHeld(sched *schedule, k int64, id string) (int64, time.Du
 	if err := b.verify(); err != nil {
 		return 0, 0, u.a.fail(err)
 	}
-	sched.sentHeld.Add(1)
 	u.accepted(b.n)
 	return b.n, took, nil
 }

@@ -56,6 +56,8 @@ type Options struct {
 	// the archive's exact size. The last call has sent == total, before
 	// the block list is committed.
 	Progress func(sent, total int64)
+	// now, if set, replaces time.Now in timing the blocks (tests).
+	now func() time.Time
 	// SHA256 asks for the archive's SHA-256 in Result.SHA256. It is off by
 	// default: it costs a second read of every file, in order, once the
 	// blocks are staged and before the commit (checked against the CRCs
