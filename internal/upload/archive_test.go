@@ -286,14 +286,18 @@ func (c countingSource) ReadAt(p []byte, off int64) (int, error) {
 	return n, err
 }
 
-// Entry data in blocks of data alone is read from disk once; only the data
-// that shares a block with header bytes is read twice (for its CRC, then
-// to send it), and the blob is still WriteZIP's archive.
-func TestZIPReadsDataBlocksOnce(t *testing.T) {
-	t.Parallel()
+// readCount is what uploadCounting saw: the bytes read from the files,
+// the entries' data bytes, and those of them in blocks with headers.
+type readCount struct{ read, data, withHeaders int64 }
+
+// uploadCounting uploads files in blocks of 1 MiB with opts, counting the
+// bytes read from the files, and checks that the blob is WriteZIP's
+// archive.
+func uploadCounting(t *testing.T, sizes map[string]int, opts *Options) readCount {
+	t.Helper()
 	const mib = 1 << 20
 	s, srv := newSink(t)
-	files, _ := writeFiles(t, map[string]int{"a.msix": 5*mib + 10, "b.msix": 3 * mib})
+	files, _ := writeFiles(t, sizes)
 	var wantZIP bytes.Buffer
 	if _, err := WriteZIP(&wantZIP, files); err != nil {
 		t.Fatal(err)
@@ -303,11 +307,11 @@ func TestZIPReadsDataBlocksOnce(t *testing.T) {
 		f, err := openSource(p)
 		return countingSource{f, &read}, err
 	})
-	var dataTotal, twice int64
+	var c readCount
 	for _, p := range a.pieces {
-		dataTotal += p.n
+		c.data += p.n
 		if a.hasHdr[p.off/mib] {
-			twice += p.n
+			c.withHeaders += p.n
 		}
 	}
 	client, err := blockblob.NewClientWithNoCredential(srv.URL+"/c/b"+sinkQuery, &blockblob.ClientOptions{
@@ -316,19 +320,30 @@ func TestZIPReadsDataBlocksOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := upload(t.Context(), client, a, &Options{BlockSize: mib, Concurrency: 3}); err != nil {
+	opts.BlockSize = mib
+	if _, err := upload(t.Context(), client, a, opts); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := read.Load(), dataTotal+twice; got != want {
-		t.Errorf("read %d bytes from the files, want %d (%d of data, %d of it in blocks with headers)", got, want, dataTotal, twice)
-	}
-	if twice >= dataTotal/2 {
-		t.Errorf("%d of %d data bytes share a block with headers: the test no longer tells one read from two", twice, dataTotal)
-	}
+	c.read = read.Load()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !bytes.Equal(s.blob, wantZIP.Bytes()) {
 		t.Errorf("blob differs from WriteZIP's archive at byte %d", firstDiff(s.blob, wantZIP.Bytes()))
+	}
+	return c
+}
+
+// Entry data in blocks of data alone is read from disk once; only the data
+// that shares a block with header bytes is read twice (for its CRC, then
+// to send it), and the blob is still WriteZIP's archive.
+func TestZIPReadsDataBlocksOnce(t *testing.T) {
+	t.Parallel()
+	c := uploadCounting(t, map[string]int{"a.msix": 5<<20 + 10, "b.msix": 3 << 20}, &Options{Concurrency: 3})
+	if want := c.data + c.withHeaders; c.read != want {
+		t.Errorf("read %d bytes from the files, want %d (%d of data, %d of it in blocks with headers)", c.read, want, c.data, c.withHeaders)
+	}
+	if c.withHeaders >= c.data/2 {
+		t.Errorf("%d of %d data bytes share a block with headers: the test no longer tells one read from two", c.withHeaders, c.data)
 	}
 }
 
@@ -338,42 +353,10 @@ func TestZIPReadsDataBlocksOnce(t *testing.T) {
 // injected clock makes every block take a quarter second or more.
 func TestZIPReadsAheadOnASlowLink(t *testing.T) {
 	t.Parallel()
-	const mib = 1 << 20
-	s, srv := newSink(t)
-	files, _ := writeFiles(t, map[string]int{"a.msix": 5*mib + 10, "b.msix": 7 * mib})
-	var wantZIP bytes.Buffer
-	if _, err := WriteZIP(&wantZIP, files); err != nil {
-		t.Fatal(err)
-	}
-	var read atomic.Int64
-	a := newTestArchive(t, files, func(p string) (source, error) {
-		f, err := openSource(p)
-		return countingSource{f, &read}, err
-	})
-	var dataTotal, twice int64
-	for _, p := range a.pieces {
-		dataTotal += p.n
-		if a.hasHdr[p.off/mib] {
-			twice += p.n
-		}
-	}
-	client, err := blockblob.NewClientWithNoCredential(srv.URL+"/c/b"+sinkQuery, &blockblob.ClientOptions{
-		ClientOptions: azcore.ClientOptions{Transport: guardTransport{next: srv.Client()}, Retry: fastRetry()},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ticks atomic.Int64
 	slowClock := func() time.Time { return time.Unix(0, 0).Add(time.Duration(ticks.Add(1)) * 250 * time.Millisecond) }
-	if _, err := upload(t.Context(), client, a, &Options{BlockSize: mib, now: slowClock}); err != nil {
-		t.Fatal(err)
-	}
-	if got := read.Load(); got < dataTotal+twice+mib {
-		t.Errorf("read %d bytes from the files, want more than %d: no block was read ahead", got, dataTotal+twice+mib)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !bytes.Equal(s.blob, wantZIP.Bytes()) {
-		t.Errorf("blob differs from WriteZIP's archive at byte %d", firstDiff(s.blob, wantZIP.Bytes()))
+	c := uploadCounting(t, map[string]int{"a.msix": 5<<20 + 10, "b.msix": 7 << 20}, &Options{now: slowClock})
+	if least := c.data + c.withHeaders + 1<<20; c.read < least {
+		t.Errorf("read %d bytes from the files, want more than %d: no block was read ahead", c.read, least)
 	}
 }
