@@ -33,13 +33,15 @@ import (
 // Azure's limit of 2000 requests a second per blob is far off.
 //
 // A header block waits for the CRCs of the data it heads, which the data
-// blocks learn as they are sent; so the last entry's header block would
-// go only once its last data block has arrived: one more block time at
-// the end of the upload. On a link where a block takes slowBlock or more,
-// the last blocks in flight are therefore read for their CRCs when they
-// are taken, ahead of sending them (and checked against that read as they
-// go), which lets the header blocks go with them. On a fast link that
-// second read would cost more than the block time it saves.
+// blocks learn as they are sent; so the header block of an entry that
+// ends near the end of the archive would go only once the entry's last
+// data block has arrived: one more block time at the end of the upload.
+// On a link where a block takes slowBlock or more, the blocks of the last
+// two rounds (twice the blocks in flight, from the end) are therefore read
+// for their CRCs when they are taken, ahead of sending them (and checked
+// against that read as they go), which lets the header blocks go with
+// them. On a fast link that second read would cost more than the block
+// time it saves.
 const (
 	slowBlock     = 100 * time.Millisecond
 	startInFlight = 4
@@ -120,13 +122,13 @@ func (f *flight) adapt(n int64, took time.Duration) int {
 	return 0
 }
 
-// readAhead says whether a data block that is among the last ones in
-// flight, left blocks from the end, is to be read for its CRCs first.
+// readAhead says whether a data block left blocks from the end of the
+// archive is to be read for its CRCs first.
 func (f *flight) readAhead(left int64) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	slow := f.best > 0 && f.best*slowBlock.Seconds() < float64(f.blockSize)
-	return slow && left <= int64(f.limit)
+	return slow && left <= 2*int64(f.limit)
 }
 
 // current is the limit now, for tests and benchmarks.
