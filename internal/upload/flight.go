@@ -16,15 +16,17 @@ import (
 // machine instead, and a few blocks fill it. So the upload starts with
 // startInFlight blocks and, like TCP's slow start, lets two more start for
 // each block that finishes (the blocks in flight triple every round trip
-// of a block) while the blocks keep their speed: a block going at least
-// keepRate of the fastest block seen shows that the connections are not
-// yet taking bandwidth from each other, and more of them add to the total.
-// Once a block goes slower than that, the blocks share a bottleneck that
-// is full: the count settles at what fills it at the fastest block's speed
-// (the blocks in flight times the speed ratio), with a quarter more to
-// cover the gap between one block's end and the next one's start, and
-// stays there. That takes one or two rounds: about 2 s on a path where a
-// block takes 0.8 s.
+// of a block) while the blocks keep their speed: blocks going at least
+// keepRate of the fastest seen show that the connections are not yet
+// taking bandwidth from each other, and more of them add to the total.
+// Once they go slower than that, the blocks share a bottleneck that is
+// full: the count settles at what fills it at the fastest speed (the
+// blocks in flight times the speed ratio), with a quarter more to cover
+// the gap between one block's end and the next one's start, and stays
+// there. A block's speed is taken as the median of the last three, so
+// that one block slowed by something else on the machine (or sped up by
+// luck) neither ends the growth nor sets the bar. Growing takes one or two
+// rounds: about 2 s on a path where a block takes 0.9 s.
 //
 // The cost of a block in flight is a connection's buffers and a
 // goroutine (tens of KiB: the data is read from the files as it is sent),
@@ -62,7 +64,9 @@ type flight struct {
 	max     int
 	debt    int // tokens to keep back as blocks end, after the limit fell
 	growing bool
-	best    float64 // the fastest block seen, in bytes a second
+	recent  [3]float64 // the speeds of the last blocks, in bytes a second
+	seen    int        // blocks counted in recent
+	best    float64    // the highest median speed seen
 }
 
 // newFlight starts with start blocks in flight; when grow is set it adapts
@@ -107,9 +111,15 @@ func (f *flight) adapt(n int64, took time.Duration) int {
 	if !f.growing || took <= 0 || 2*n < f.blockSize {
 		return 0
 	}
-	rate := float64(n) / took.Seconds()
+	f.recent[f.seen%len(f.recent)] = float64(n) / took.Seconds()
+	f.seen++
+	rate := f.recent[0] // the first block's
+	if f.seen >= len(f.recent) {
+		a, b, c := f.recent[0], f.recent[1], f.recent[2]
+		rate = max(min(a, b), min(max(a, b), c)) // the median
+	}
 	f.best = max(f.best, rate)
-	if rate >= keepRate*f.best {
+	if f.seen < len(f.recent) || rate >= keepRate*f.best {
 		grow := min(2, f.max-f.limit)
 		f.limit += grow
 		return grow

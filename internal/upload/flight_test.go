@@ -117,3 +117,33 @@ func TestFlightFixedAndSmallBlocks(t *testing.T) {
 		t.Errorf("limit %d after one full block and one tiny one, want %d", got, startInFlight+2)
 	}
 }
+
+// One block slowed by something else on the machine does not end the
+// growth; blocks that stay slow settle the count.
+func TestFlightIgnoresOneSlowBlock(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFlight(startInFlight, maxInFlight, true, 8<<20)
+	send := func(took time.Duration) {
+		f.acquire(ctx)
+		f.release(8<<20, took)
+	}
+	for range 4 {
+		send(time.Second)
+	}
+	send(4 * time.Second) // a quarter of the speed, once
+	send(time.Second)
+	if !f.growing || f.current() != startInFlight+12 {
+		t.Fatalf("after one slow block: growing %v at %d, want growing at %d", f.growing, f.current(), startInFlight+12)
+	}
+	send(4 * time.Second)
+	send(4 * time.Second)
+	if f.growing {
+		t.Fatalf("still growing at %d after blocks that stay slow", f.current())
+	}
+	// The count settles at what fills the bottleneck at the fastest
+	// speed, a quarter more: 16 blocks at a quarter speed, times 1.25.
+	if got := f.current(); got != 5 {
+		t.Errorf("settled at %d blocks in flight, want 5", got)
+	}
+}
