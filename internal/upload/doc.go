@@ -9,7 +9,10 @@
 // bytes made by archive/zip, entry data read straight from the files
 // (archive.go). It is cut into blocks of BlockSize on a fixed grid and sent
 // as Put Block requests, then committed by one Put Block List; an archive
-// smaller than a block goes as one Put Blob (send.go). Block bodies are
+// smaller than a block goes as one Put Blob (send.go). How many blocks are
+// in flight adapts to the link, with nothing to tune: a few where they
+// share a bottleneck that a few fill, up to 64 on a slow or long path
+// where each connection is the limit (flight.go). Block bodies are
 // seekable, so azblob retries each block on its own by reading it from the
 // files again (body.go); memory does not grow with block size, blocks in
 // flight or package size.
