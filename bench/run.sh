@@ -12,7 +12,6 @@
 # stopped by PID and every file is removed at exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
 
 smoke=false
 uponly=false
@@ -90,7 +89,7 @@ for size in "${sizes[@]}"; do
   "$bin/zipup" zip -dir "$pk" -out "$work/pre.zip"
   zbytes=$(stat -c %s "$work/pre.zip")
   : >"$work/up.txt"; : >"$work/curl.txt"; : >"$work/rss.txt"; : >"$work/base.txt"; : >"$work/base-rss.txt"; : >"$work/cpu.txt"
-  for r in $(seq 1 "$rounds"); do
+  for _ in $(seq 1 "$rounds"); do
     : >"$work/sink.log"
     uploads=2
     if [ -n "$baseline" ]; then
@@ -143,10 +142,14 @@ for size in "${sizes[@]}"; do
   # submission.
   rm -f "$work/sf.env"
   "$bin/storefake" -budget 0 -blob-dir "$work/storefake-blobs" -env-file "$work/sf.env" >/dev/null &
-  sfpid=$!; pids+=($sfpid)
+  sfpid=$!; pids+=("$sfpid")
   for _ in $(seq 1 50); do [ -s "$work/sf.env" ] && break; sleep 0.1; done
   (
-    set -a; . "$work/sf.env"; set +a
+    set -a
+    # sf.env is written by storefake above.
+    # shellcheck source=/dev/null
+    . "$work/sf.env"
+    set +a
     /usr/bin/time -v -o "$work/time.txt" "$bin/storeflight" --packages "$pk/*.msix" --wait-for none >"$work/sf.out" 2>&1 || { cat "$work/sf.out"; exit 1; }
     echo "size $size, storeflight binary against cmd/storefake (update, upload, commit): wall $(awk -F': ' '/Elapsed/ {print $2}' "$work/time.txt"), peak RSS $(rss "$work/time.txt") MiB"
   )
@@ -157,20 +160,20 @@ done
 
 if $uponly; then echo "== done"; exit 0; fi
 if ! $smoke; then
-  echo "== 1b. block size × concurrency, $(echo "${sizes[0]}"), sink (medians of $rounds)"
+  echo "== 1b. block size × blocks in flight (0: adapting), ${sizes[0]}, sink (medians of $rounds)"
   n=$(bytes "${sizes[0]}"); pk=$work/pkgs-table
   "$bin/zipup" gen -dir "$pk" -size "$n"
-  for cfg in "1 4" "4 4" "8 2" "8 4" "8 8" "16 4" "16 2" "8 4 sha"; do
-    set -- $cfg
+  for cfg in "1 4" "4 4" "8 2" "8 4" "8 8" "16 4" "16 2" "8 0" "8 0 sha"; do
+    read -r blk conc sha <<<"$cfg"
     : >"$work/up.txt"; : >"$work/rss.txt"
-    for r in $(seq 1 "$rounds"); do
-      extra=(); [ "${3:-}" = sha ] && extra=(-sha256)
+    for _ in $(seq 1 "$rounds"); do
+      extra=(); [ "$sha" = sha ] && extra=(-sha256)
       /usr/bin/time -v -o "$work/time.txt" "$bin/zipup" up -dir "$pk" -url "$sink/ingestion/blob?sig=x" \
-        -block $(($1 << 20)) -conc "$2" "${extra[@]}" >"$work/up.out"
+        -block $((blk << 20)) -conc "$conc" "${extra[@]}" >"$work/up.out"
       grep -o 'MBps=[0-9.]*' "$work/up.out" | cut -d= -f2 >>"$work/up.txt"
       rss "$work/time.txt" >>"$work/rss.txt"; echo >>"$work/rss.txt"
     done
-    echo "block ${1} MiB × ${2}${3:+ +sha256}: $(median <"$work/up.txt") MB/s, peak RSS $(sort -g "$work/rss.txt" | tail -1) MiB"
+    echo "block $blk MiB × $conc${sha:+ +sha256}: $(median <"$work/up.txt") MB/s, peak RSS $(sort -g "$work/rss.txt" | tail -1) MiB"
   done
   rm -rf "$pk"
 fi
@@ -182,12 +185,13 @@ go test -count=1 -v -run 'TestRequestEconomy|TestThreeDayCertification' ./intern
 echo "== 3. start and run"
 echo "binary: $(stat -c %s "$bin/storeflight") bytes stripped (-s -w -trimpath), $(stat -c %s "$bin/storeflight-unstripped") bytes unstripped"
 if command -v hyperfine >/dev/null; then
-  hyperfine -N --warmup 5 --runs $($smoke && echo 20 || echo 200) "$bin/storeflight --version" 2>/dev/null | sed -n '2,3p'
+  runs=200; $smoke && runs=20
+  hyperfine -N --warmup 5 --runs "$runs" "$bin/storeflight --version" 2>/dev/null | sed -n '2,3p'
 else
   t0=$(date +%s%N); for _ in $(seq 1 100); do "$bin/storeflight" --version >/dev/null; done
   echo "--version: $(( ($(date +%s%N) - t0) / 100000 )) µs mean of 100 (loop)"
 fi
-for r in $(seq 1 "$rounds"); do
+for _ in $(seq 1 "$rounds"); do
   /usr/bin/time -v -o "$work/time.txt" "$bin/storeflight" --simulate >"$work/sim.out" 2>&1 || { tail "$work/sim.out"; exit 1; }
   grep -q '^finalized=true' "$work/sim.out" || { echo "--simulate did not finish the demo"; exit 1; }
   echo "--simulate demo (three runs, zero real waits): wall $(awk -F': ' '/Elapsed/ {print $2}' "$work/time.txt"), CPU $(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {print u "+" s}' "$work/time.txt") s (user+sys), peak RSS $(rss "$work/time.txt") MiB"

@@ -2,7 +2,9 @@
 // upload to as fast as loopback allows: it accepts Put Block, Put Block List
 // and Put Blob (which needs a Content-Length, as Azure's does), reads every
 // body to the end and throws it away. It keeps no data, so it measures the
-// client, not a store.
+// client, not a store. It answers Get Blob Properties (HEAD) with the size
+// of the blob last committed at that path, which AzCopy reads after its
+// block list to check the upload's length.
 //
 // It prints its base URL on stdout once it listens and runs until killed.
 // After each Put Blob or Put Block List it appends a line "bytes=N
@@ -31,7 +33,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	s := &sink{logPath: *logPath}
+	s := &sink{logPath: *logPath, sizes: map[string]int64{}}
 	fmt.Printf("http://%s\n", ln.Addr())
 	os.Stdout.Sync()
 	log.Fatal(http.Serve(ln, s))
@@ -42,14 +44,19 @@ type sink struct {
 	bytes    atomic.Int64 // body bytes received since the last commit
 	requests atomic.Int64
 	mu       sync.Mutex
+	sizes    map[string]int64 // committed blob sizes by path
 }
 
 var bufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
 func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
+	if r.Method == http.MethodHead && r.URL.Query().Get("comp") == "" {
+		s.properties(w, r.URL.Path)
+		return
+	}
 	if r.Method != http.MethodPut {
-		http.Error(w, "only PUT", http.StatusMethodNotAllowed)
+		http.Error(w, "only PUT and HEAD", http.StatusMethodNotAllowed)
 		return
 	}
 	comp := r.URL.Query().Get("comp")
@@ -72,24 +79,45 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("x-ms-version", "2019-12-12")
 	if comp == "" || comp == "blocklist" {
 		w.Header().Set("ETag", `"0x1"`)
-		s.commit()
+		s.commit(r.URL.Path)
 	}
 	w.WriteHeader(http.StatusCreated)
 }
 
-// commit records one finished blob.
-func (s *sink) commit() {
+// properties answers Get Blob Properties for the blob committed at path.
+func (s *sink) properties(w http.ResponseWriter, path string) {
+	s.mu.Lock()
+	n, ok := s.sizes[path]
+	s.mu.Unlock()
+	if !ok {
+		w.Header().Set("x-ms-error-code", "BlobNotFound")
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Length", fmt.Sprint(n))
+	h.Set("x-ms-blob-type", "BlockBlob")
+	h.Set("ETag", `"0x1"`)
+	h.Set("Last-Modified", "Mon, 01 Jun 2026 00:00:00 GMT")
+	h.Set("x-ms-version", "2019-12-12")
+	w.WriteHeader(http.StatusOK)
+}
+
+// commit records one finished blob at path.
+func (s *sink) commit(path string) {
+	n := s.bytes.Swap(0)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sizes[path] = n
 	if s.logPath == "" {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	f, err := os.OpenFile(s.logPath, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		log.Print(err)
 		return
 	}
-	fmt.Fprintf(f, "bytes=%d requests=%d\n", s.bytes.Swap(0), s.requests.Swap(0))
+	fmt.Fprintf(f, "bytes=%d requests=%d\n", n, s.requests.Swap(0))
 	f.Close()
 }
 

@@ -1,5 +1,5 @@
 // Command zipup drives storeflight's real upload path (internal/upload.ZIP:
-// stored ZIP streamed into azblob's UploadStream) outside the pipeline, so
+// a stored ZIP served as ranges to Put Block requests) outside the pipeline, so
 // that its throughput and peak RSS can be measured on their own with
 // /usr/bin/time. It also prepares what the comparisons need:
 //
@@ -56,7 +56,7 @@ func main() {
 	out := fs.String("out", "", "zip: archive to write")
 	sasURL := fs.String("url", "", "up, verify: blob SAS URL")
 	block := fs.Int64("block", 0, "up: block size (0: upload's default)")
-	conc := fs.Int("conc", 0, "up: concurrency (0: upload's default)")
+	conc := fs.Int("conc", 0, "up: blocks in flight (0: adapting to the link, the upload's default)")
 	account := fs.String("account", "", "sas: Azurite account URL, http://127.0.0.1:PORT/devstoreaccount1")
 	container := fs.String("container", "bench", "sas: container to create")
 	blobName := fs.String("blob", "submission.zip", "sas: blob name")

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -68,28 +69,47 @@ func (uploadStep) Run(ctx context.Context, s *State) error {
 	}
 	start := s.clock.Now()
 	var mu sync.Mutex
-	last := start
+	meter := upload.NewMeter(start, progressEvery)
 	opts.Progress = func(sent, all int64) {
 		mu.Lock()
 		defer mu.Unlock()
-		now := s.clock.Now()
-		if sent >= all || now.Sub(last) < progressEvery {
-			return
+		if line := meter.Line(sent, all, s.clock.Now()); line != "" {
+			s.rep.Infof("%s", line)
 		}
-		last = now
-		pct := 0.0
-		if all > 0 {
-			pct = float64(sent) * 100 / float64(all)
-		}
-		s.rep.Infof("uploading: %.0f%% of %s (%s)", pct, sizeText(all), rateText(sent, now.Sub(start)))
 	}
-	s.rep.Infof("uploading %d file(s), %s, to %s", len(files), sizeText(total), s.target())
+	// The step's group names the target.
+	s.rep.Infof("uploading %s, %s", filesText(len(files)), sizeText(total))
 	if _, err := upload.ZIP(ctx, sas, files, &opts); err != nil {
-		return fmt.Errorf("upload packages of %s: %w", s.target(), redact.Error(err))
+		return fmt.Errorf("upload packages of %s: %w%s", s.target(), redact.Error(err), uploadHint(err, sas, s.clock.Now()))
 	}
-	took := s.clock.Now().Sub(start)
-	s.rep.Infof("uploaded %d file(s), %s, in %s (%s)", len(files), sizeText(total), took.Round(time.Millisecond), rateText(total, took))
+	s.rep.Infof("uploaded %s, %s", filesText(len(files)), upload.FormatDone(total, s.clock.Now().Sub(start)))
 	return nil
+}
+
+// uploadHint says what to do when the blob host refused the upload URL or
+// its SAS expiry (se=) has passed: a re-run reads the submission again and
+// gets a fresh URL, re-creating the run's own submission when the Store
+// gives none (DESIGN, re-runs).
+func uploadHint(err error, sas string, now time.Time) string {
+	var be *upload.BlobError
+	refused := errors.As(err, &be) && be.Refused()
+	if u, perr := url.Parse(sas); perr == nil {
+		if se, terr := time.Parse(time.RFC3339, u.Query().Get("se")); terr == nil && !now.Before(se) {
+			refused = true
+		}
+	}
+	if !refused {
+		return ""
+	}
+	return "; the upload URL has expired or was refused: a re-run reads the submission again for a fresh one," +
+		" and re-creates the submission when it is the run's own"
+}
+
+func filesText(n int) string {
+	if n == 1 {
+		return "1 file"
+	}
+	return fmt.Sprintf("%d files", n)
 }
 
 func errNoUploadURL(s *State) error {
@@ -116,17 +136,4 @@ func maskSAS(s *State, sas string) {
 	s.rep.Mask(sas)
 }
 
-func sizeText(n int64) string {
-	const mb = 1 << 20
-	if n < mb {
-		return fmt.Sprintf("%.1f KB", float64(n)/1024)
-	}
-	return fmt.Sprintf("%.1f MB", float64(n)/mb)
-}
-
-func rateText(n int64, d time.Duration) string {
-	if d <= 0 {
-		return "rate unknown"
-	}
-	return fmt.Sprintf("%.1f MB/s", float64(n)/(1<<20)/d.Seconds())
-}
+func sizeText(n int64) string { return upload.FormatSize(n) }

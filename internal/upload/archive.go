@@ -130,14 +130,16 @@ func (a *archive) close() {
 	}
 }
 
-// fail records err as the archive's error, if it is the first.
-func (a *archive) fail(err error) {
+// fail records err as the archive's error, if it is the first, and
+// returns it.
+func (a *archive) fail(err error) error {
 	a.errOnce.Do(func() {
 		a.err = err
 		if a.onErr != nil {
 			a.onErr(err)
 		}
 	})
+	return err
 }
 
 // layout runs archive/zip over a recorder, writing each entry's length
@@ -389,166 +391,4 @@ func (a *archive) segAt(off int64) int {
 // empty: even no entries make an end record).
 func (a *archive) numBlocks() int64 {
 	return (a.size + a.blockSize - 1) / a.blockSize
-}
-
-// block returns block k's body. It re-reads from the files on every
-// attempt (it is seekable, so the SDK's retries rewind it) and CRCs the
-// data it hands out, for sent or verify.
-func (a *archive) block(k int64) *blockBody {
-	start, end := k*a.blockSize, min((k+1)*a.blockSize, a.size)
-	b := &blockBody{a: a, off: start, n: end - start}
-	lo, hi := a.piecesIn(k)
-	for j := lo; j < hi; j++ {
-		p := a.pieces[j]
-		b.checks = append(b.checks, check{start: p.off - start, end: p.off - start + p.n, want: p.crc, idx: p.idx, piece: j})
-	}
-	return b
-}
-
-type check struct {
-	start, end int64 // in the block
-	want, got  uint32
-	idx, piece int
-}
-
-type blockBody struct {
-	a      *archive
-	off, n int64
-	pos    int64
-	// covered is how far the block has been read in one run from its
-	// start since the last rewind; got sums cover exactly that.
-	covered int64
-	checks  []check
-}
-
-func (b *blockBody) Read(p []byte) (int, error) {
-	if b.pos >= b.n {
-		return 0, io.EOF
-	}
-	p = p[:min(int64(len(p)), b.n-b.pos)]
-	if err := b.a.readAt(p, b.off+b.pos); err != nil {
-		return 0, err
-	}
-	if b.pos == b.covered {
-		lo, hi := b.pos, b.pos+int64(len(p))
-		for i := range b.checks {
-			c := &b.checks[i]
-			s, e := max(c.start, lo), min(c.end, hi)
-			if s < e {
-				c.got = crc32.Update(c.got, crc32.IEEETable, p[s-lo:e-lo])
-			}
-		}
-		b.covered = hi
-	}
-	b.pos += int64(len(p))
-	return len(p), nil
-}
-
-func (b *blockBody) Seek(offset int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekStart:
-	case io.SeekCurrent:
-		offset += b.pos
-	case io.SeekEnd:
-		offset += b.n
-	default:
-		return 0, errors.New("blockBody.Seek: invalid whence")
-	}
-	if offset < 0 {
-		return 0, errors.New("blockBody.Seek: negative position")
-	}
-	if offset == 0 {
-		b.covered = 0
-		for i := range b.checks {
-			b.checks[i].got = 0
-		}
-	}
-	b.pos = offset
-	return offset, nil
-}
-
-func (b *blockBody) Close() error { return nil }
-
-// sums completes the CRCs of the data sent, once the block has been
-// accepted. A server that answered before reading it all leaves them
-// short; then the block is read again for them.
-func (b *blockBody) sums() error {
-	if b.covered == b.n {
-		return nil
-	}
-	if _, err := b.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	_, err := io.CopyBuffer(io.Discard, onlyReader{b}, make([]byte, 256<<10))
-	return err
-}
-
-// verify checks, once the block has been accepted, that the data it sent
-// is what the first read found.
-func (b *blockBody) verify() error {
-	if err := b.sums(); err != nil {
-		return err
-	}
-	for _, c := range b.checks {
-		if c.got != c.want {
-			e := b.a.entries[c.idx]
-			return fmt.Errorf("%s: %w between reads", e.Path, ErrChanged)
-		}
-	}
-	return nil
-}
-
-// crc32Combine returns the CRC-32 (IEEE) of A followed by B from their
-// CRCs and B's length, as zlib's crc32_combine does: crc1 is multiplied by
-// x^(8·len2) modulo the CRC polynomial.
-func crc32Combine(crc1, crc2 uint32, len2 int64) uint32 {
-	return multModP(x2nModP(len2, 3), crc1) ^ crc2
-}
-
-const crcPoly = 0xedb88320 // IEEE, reflected
-
-// multModP multiplies a and b modulo the CRC polynomial (reflected bit
-// order: x^0 is the top bit). a must not be zero.
-func multModP(a, b uint32) uint32 {
-	m := uint32(1) << 31
-	var p uint32
-	for {
-		if a&m != 0 {
-			p ^= b
-			if a&(m-1) == 0 {
-				break
-			}
-		}
-		m >>= 1
-		if b&1 != 0 {
-			b = b>>1 ^ crcPoly
-		} else {
-			b >>= 1
-		}
-	}
-	return p
-}
-
-// x2nTable[k] is x^(2^k) modulo the CRC polynomial.
-var x2nTable = func() (t [32]uint32) {
-	p := uint32(1) << 30 // x^1
-	t[0] = p
-	for n := 1; n < 32; n++ {
-		p = multModP(p, p)
-		t[n] = p
-	}
-	return t
-}()
-
-// x2nModP is x^(n·2^k) modulo the CRC polynomial.
-func x2nModP(n int64, k uint) uint32 {
-	p := uint32(1) << 31 // x^0
-	for n != 0 {
-		if n&1 != 0 {
-			p = multModP(x2nTable[k&31], p)
-		}
-		n >>= 1
-		k++
-	}
-	return p
 }

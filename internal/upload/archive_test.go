@@ -152,6 +152,21 @@ func TestZIPFileChangedDuringUpload(t *testing.T) {
 	}
 }
 
+// newTestArchive lays out files in blocks of 1 MiB, opened with open.
+func newTestArchive(t *testing.T, files []File, open sourceOpener) *archive {
+	t.Helper()
+	entries, err := stat(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := newArchive(entries, 1<<20, open, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.close)
+	return a
+}
+
 // prereadAll reads every block for its CRCs, as if each held header bytes,
 // and fills in the headers.
 func prereadAll(a *archive) error {
@@ -169,15 +184,7 @@ func prereadAll(a *archive) error {
 func TestBlockBodyVerify(t *testing.T) {
 	t.Parallel()
 	files, want := writeFiles(t, map[string]int{"a.msix": 3<<20 + 5})
-	entries, err := stat(files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := newArchive(entries, 1<<20, openSource, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
+	a := newTestArchive(t, files, openSource)
 	if err := prereadAll(a); err != nil {
 		t.Fatal(err)
 	}
@@ -279,36 +286,32 @@ func (c countingSource) ReadAt(p []byte, off int64) (int, error) {
 	return n, err
 }
 
-// Entry data in blocks of data alone is read from disk once; only the data
-// that shares a block with header bytes is read twice (for its CRC, then
-// to send it), and the blob is still WriteZIP's archive.
-func TestZIPReadsDataBlocksOnce(t *testing.T) {
-	t.Parallel()
+// readCount is what uploadCounting saw: the bytes read from the files,
+// the entries' data bytes, and those of them in blocks with headers.
+type readCount struct{ read, data, withHeaders int64 }
+
+// uploadCounting uploads files in blocks of 1 MiB with opts, counting the
+// bytes read from the files, and checks that the blob is WriteZIP's
+// archive.
+func uploadCounting(t *testing.T, sizes map[string]int, opts *Options) readCount {
+	t.Helper()
 	const mib = 1 << 20
 	s, srv := newSink(t)
-	files, _ := writeFiles(t, map[string]int{"a.msix": 5*mib + 10, "b.msix": 3 * mib})
+	files, _ := writeFiles(t, sizes)
 	var wantZIP bytes.Buffer
 	if _, err := WriteZIP(&wantZIP, files); err != nil {
 		t.Fatal(err)
 	}
-	entries, err := stat(files)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var read atomic.Int64
-	a, err := newArchive(entries, mib, func(p string) (source, error) {
+	a := newTestArchive(t, files, func(p string) (source, error) {
 		f, err := openSource(p)
 		return countingSource{f, &read}, err
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
-	var dataTotal, twice int64
+	})
+	var c readCount
 	for _, p := range a.pieces {
-		dataTotal += p.n
+		c.data += p.n
 		if a.hasHdr[p.off/mib] {
-			twice += p.n
+			c.withHeaders += p.n
 		}
 	}
 	client, err := blockblob.NewClientWithNoCredential(srv.URL+"/c/b"+sinkQuery, &blockblob.ClientOptions{
@@ -317,18 +320,43 @@ func TestZIPReadsDataBlocksOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := upload(t.Context(), client, a, &Options{BlockSize: mib, Concurrency: 3}); err != nil {
+	opts.BlockSize = mib
+	if _, err := upload(t.Context(), client, a, opts); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := read.Load(), dataTotal+twice; got != want {
-		t.Errorf("read %d bytes from the files, want %d (%d of data, %d of it in blocks with headers)", got, want, dataTotal, twice)
-	}
-	if twice >= dataTotal/2 {
-		t.Errorf("%d of %d data bytes share a block with headers: the test no longer tells one read from two", twice, dataTotal)
-	}
+	c.read = read.Load()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !bytes.Equal(s.blob, wantZIP.Bytes()) {
 		t.Errorf("blob differs from WriteZIP's archive at byte %d", firstDiff(s.blob, wantZIP.Bytes()))
+	}
+	return c
+}
+
+// Entry data in blocks of data alone is read from disk once; only the data
+// that shares a block with header bytes is read twice (for its CRC, then
+// to send it), and the blob is still WriteZIP's archive.
+func TestZIPReadsDataBlocksOnce(t *testing.T) {
+	t.Parallel()
+	c := uploadCounting(t, map[string]int{"a.msix": 5<<20 + 10, "b.msix": 3 << 20}, &Options{Concurrency: 3})
+	if want := c.data + c.withHeaders; c.read != want {
+		t.Errorf("read %d bytes from the files, want %d (%d of data, %d of it in blocks with headers)", c.read, want, c.data, c.withHeaders)
+	}
+	if c.withHeaders >= c.data/2 {
+		t.Errorf("%d of %d data bytes share a block with headers: the test no longer tells one read from two", c.withHeaders, c.data)
+	}
+}
+
+// On a slow link the last blocks are read for their CRCs before they are
+// sent, so that the header blocks waiting for them can go at once: more
+// data is read than once, and the blob is still WriteZIP's archive. The
+// injected clock makes every block take a quarter second or more.
+func TestZIPReadsAheadOnASlowLink(t *testing.T) {
+	t.Parallel()
+	var ticks atomic.Int64
+	slowClock := func() time.Time { return time.Unix(0, 0).Add(time.Duration(ticks.Add(1)) * 250 * time.Millisecond) }
+	c := uploadCounting(t, map[string]int{"a.msix": 5<<20 + 10, "b.msix": 7 << 20}, &Options{now: slowClock})
+	if least := c.data + c.withHeaders + 1<<20; c.read < least {
+		t.Errorf("read %d bytes from the files, want more than %d: no block was read ahead", c.read, least)
 	}
 }

@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
@@ -41,14 +43,16 @@ func azuriteURL(t *testing.T) string {
 	return strings.TrimSuffix(u, "/")
 }
 
-func TestZIPToAzurite(t *testing.T) {
-	t.Parallel()
-	base := azuriteURL(t)
+// azuriteContainer creates a container on the emulator and returns the
+// account URL, the container's name and the account's key.
+func azuriteContainer(t *testing.T) (base, container string, cred *blob.SharedKeyCredential) {
+	t.Helper()
+	base = azuriteURL(t)
 	cred, err := blob.NewSharedKeyCredential(devAccount, devKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	container := fmt.Sprintf("upload-test-%d", time.Now().UnixNano())
+	container = fmt.Sprintf("upload-test-%d", time.Now().UnixNano())
 
 	// Creating a container needs an account SAS; one plain PUT is all it takes.
 	acct, err := sas.AccountSignatureValues{
@@ -72,6 +76,12 @@ func TestZIPToAzurite(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("create container: %s", resp.Status)
 	}
+	return base, container, cred
+}
+
+func TestZIPToAzurite(t *testing.T) {
+	t.Parallel()
+	base, container, cred := azuriteContainer(t)
 
 	// A blob SAS written the way the Store may hand it out: a raw '+' in the
 	// signature. Expiry times are tried until the signature has one.
@@ -132,5 +142,40 @@ func TestZIPToAzurite(t *testing.T) {
 	}
 	if n := len(blocks.CommittedBlocks); n < 3 {
 		t.Errorf("%d committed blocks, want at least 3 (1 MiB blocks)", n)
+	}
+}
+
+// An upload URL whose SAS has expired is refused by the blob service: the
+// error is one line that names the request and the service's code, says
+// it was a refusal, and carries nothing of the signature.
+func TestZIPExpiredSASOnAzurite(t *testing.T) {
+	t.Parallel()
+	base, container, cred := azuriteContainer(t)
+	qp, err := sas.BlobSignatureValues{
+		Protocol:      sas.ProtocolHTTPSandHTTP,
+		StartTime:     time.Now().Add(-2 * time.Hour).UTC(),
+		ExpiryTime:    time.Now().Add(-time.Hour).UTC(),
+		Permissions:   (&sas.BlobPermissions{Read: true, Create: true, Write: true}).String(),
+		ContainerName: container,
+		BlobName:      "submission.zip",
+	}.SignWithSharedKey(cred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := writeFiles(t, map[string]int{"App_x64.msix": 2 << 20})
+	retry := policy.RetryOptions{MaxRetries: -1}
+	_, err = ZIP(t.Context(), base+"/"+container+"/submission.zip?"+qp.Encode(), files,
+		&Options{BlockSize: 1 << 20, Concurrency: 2, Retry: retry})
+	var be *BlobError
+	if !errors.As(err, &be) {
+		t.Fatalf("err = %v (%T), want a *BlobError", err, err)
+	}
+	t.Logf("error: %v", err)
+	msg := err.Error()
+	if !be.Refused() || be.Op != opPutBlock || !strings.HasPrefix(msg, "Put Block: HTTP 403 ") || strings.ContainsAny(msg, "\r\n") {
+		t.Errorf("error %q: want one line, a refused Put Block", msg)
+	}
+	if sig := qp.Signature(); strings.Contains(msg, sig) || strings.Contains(msg, url.QueryEscape(sig)) || strings.Contains(msg, "sig=") {
+		t.Errorf("error carries the signature: %s", msg)
 	}
 }

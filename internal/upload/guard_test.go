@@ -42,11 +42,14 @@ func TestZIPRetriesBlocksAnsweredBeforeRead(t *testing.T) {
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	files, want := writeFiles(t, map[string]int{"App_x64.msix": 6 << 20})
+	// Enough retries that all six refusals may fall on one block.
+	retry := fastRetry()
+	retry.MaxRetries = int32(e.refuse)
 	_, err := ZIP(t.Context(), srv.URL+"/ingestion/guid"+sinkQuery, files, &Options{
 		BlockSize:   2 << 20,
 		Concurrency: 3,
 		Transport:   srv.Client(),
-		Retry:       fastRetry(),
+		Retry:       retry,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -61,12 +61,12 @@ func BenchmarkZIPUploadShape(b *testing.B) {
 	}{
 		{1 << 20, 4, false},
 		{4 << 20, 4, false},
-		{DefaultBlockSize, DefaultConcurrency, false},
-		{DefaultBlockSize, DefaultConcurrency, true},
+		{DefaultBlockSize, 0, false},
+		{DefaultBlockSize, 0, true},
 		{8 << 20, 2, false},
 		{16 << 20, 4, false},
 	} {
-		name := fmt.Sprintf("block=%dMiB/conc=%d/sha256=%t", c.block>>20, c.conc, c.hash)
+		name := fmt.Sprintf("block=%dMiB/conc=%d/sha256=%t", c.block>>20, c.conc, c.hash) // conc=0: adaptive
 		b.Run(name, func(b *testing.B) {
 			s, srv := newSink(b)
 			s.discard = true
