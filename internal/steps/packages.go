@@ -95,11 +95,11 @@ func supersededBy(p storeapi.Package, files []config.Package, ids map[string]msi
 			return f.ZIPName, family + ", " + arch
 		}
 	}
-	what := "device family " + strings.Join(oldFamilies, ", ") + " and architecture " + strings.Join(oldArchs, ", ")
 	if byArchitecture {
-		what = "architecture " + strings.Join(oldArchs, ", ")
+		return "", "no new package shares one of its architectures (" + strings.Join(oldArchs, ", ") + ")"
 	}
-	return "", "no new package targets its " + what
+	return "", "no new package shares both its device family (" + strings.Join(oldFamilies, ", ") +
+		") and one of its architectures (" + strings.Join(oldArchs, ", ") + ")"
 }
 
 // overlap returns a value both lists hold, ignoring case; with neutral, a

@@ -197,7 +197,7 @@ func TestRetailRelease(t *testing.T) {
 	}
 	for _, want := range []string{
 		"package " + desktopPackage + " is deleted: superseded by " + newDesktop + " (Windows.Desktop, X64)",
-		"package " + xboxPackage + " stays: no new package targets its device family Windows.Xbox",
+		"package " + xboxPackage + " stays: no new package shares both its device family (Windows.Xbox) and one of its architectures (X64)",
 		"after pre-processing, app submission " + s.SubmissionID + " of " + appID + " holds every package",
 	} {
 		if !e.rep.contains(want) {
