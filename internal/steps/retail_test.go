@@ -167,8 +167,8 @@ func TestRetailRelease(t *testing.T) {
 	if !s.AppSubmission || !s.Created || s.Status != storeapi.StatusPublished {
 		t.Errorf("app submission %v, created %v, status %s", s.AppSubmission, s.Created, s.Status)
 	}
-	if got := s.Outputs()[OutFlightID]; got != "" {
-		t.Errorf("flight-id output %q, want empty", got)
+	if got, ok := s.Outputs()[OutFlightID]; !ok || got != "" {
+		t.Errorf("flight-id output %q (set %v), want it set and empty", got, ok)
 	}
 	sub := e.sub("", s.SubmissionID)
 	wantPkgs := []string{xboxPackage + " 1.0.0.0 Uploaded", newDesktop + " 1.1.0.0 Uploaded"}
@@ -470,5 +470,36 @@ func TestRetailLostAnswers(t *testing.T) {
 				t.Errorf("%d creates, want 1", n)
 			}
 		})
+	}
+}
+
+// An update that names no package is recognised by its values, release
+// notes included: the re-run of a notes-only release continues it; other
+// notes on a submission already committed cannot be applied.
+func TestRetailNotesOnlyRerun(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, quickStages(), retailSeed(nil, nil))
+	cfg := baseConfig()
+	cfg.FlightName, cfg.Target = "", config.TargetApp
+	cfg.ReleaseNotes = "Fixes."
+	first, err := e.run(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+	again, err := e.run(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("re-run: %v", err)
+	}
+	if !again.Continued || again.SubmissionID != first.SubmissionID {
+		t.Errorf("re-run acted on %s (continued %v), want %s", again.SubmissionID, again.Continued, first.SubmissionID)
+	}
+	if n := e.calls(http.MethodPost, "/commit"); n != 1 {
+		t.Errorf("%d commits, want 1", n)
+	}
+	cfg.ReleaseNotes = "Other fixes."
+	cfg.PendingSubmission = config.PendingFail
+	_, err = e.run(t.Context(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "already has pending submission "+first.SubmissionID) {
+		t.Errorf("other notes while the release is in flight: %v, want the pending submission named", err)
 	}
 }

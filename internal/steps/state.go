@@ -314,7 +314,9 @@ func (s *Record) Outputs() map[string]string {
 			out[k] = v
 		}
 	}
-	set(OutFlightID, s.FlightID)
+	// flight-id is always there, empty for the app's own submission, so
+	// that a later job passing it on gets an empty value, not none.
+	out[OutFlightID] = s.FlightID
 	set(OutSubmissionID, s.SubmissionID)
 	set(OutSubmissionStatus, string(s.Status))
 	if r := s.Rollout.Latest(); r != nil {
