@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -226,6 +227,10 @@ func TestRetailDryRunMatchesRun(t *testing.T) {
 	cfg := e.retailConfig()
 	cfg.ReleaseNotesDir = e.notesDir(map[string]string{"en-us.txt": "New: ink.", "de-de.txt": "Neu: Tinte."})
 	cfg.RolloutPercentage = ptr(10.0)
+	cfg.MandatoryUpdate = ptr(true)
+	cfg.MandatoryUpdateEffectiveDate = ptr(start.Add(48 * time.Hour))
+	cfg.TargetPublishMode = "Manual"
+	cfg.NotesForCertification = ptr("Sign in as tester@contoso.com.")
 	dry := *cfg
 	dry.DryRun = true
 	planned, err := e.run(t.Context(), &dry)
@@ -247,10 +252,28 @@ func TestRetailDryRunMatchesRun(t *testing.T) {
 		fields = append(fields, c.Field)
 	}
 	// The listings in the order the Store wrote them (the simulator: by key).
-	want := []string{"applicationPackages", fieldRolloutOn, fieldRolloutPct,
+	want := []string{"applicationPackages", fieldRolloutOn, fieldRolloutPct, fieldMandatory, fieldMandatoryDate, fieldPublishMode, fieldNotes,
 		"listings.de-de.baseListing.releaseNotes", "listings.en-us.baseListing.releaseNotes"}
 	if diff := cmp.Diff(want, fields); diff != "" {
 		t.Errorf("changed fields (-want +got):\n%s", diff)
+	}
+	sub := e.sub("", done.SubmissionID)
+	if !sub.MandatoryUpdate || sub.TargetPublishMode != "Manual" || sub.Notes != *cfg.NotesForCertification {
+		t.Errorf("the Store holds mandatory %v, mode %q, notes %q", sub.MandatoryUpdate, sub.TargetPublishMode, sub.Notes)
+	}
+}
+
+// The Store makes an app's first submission only in Partner Center: a
+// release to an app with none published is refused before any change.
+func TestRetailWithoutPublishedSubmission(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, quickStages(), storefake.Seed{Apps: []storefake.SeedApp{{ID: appID, Name: "Contoso"}}})
+	_, err := e.run(t.Context(), e.retailConfig())
+	if err == nil || !strings.Contains(err.Error(), "no published submission") || !strings.Contains(err.Error(), "Partner Center") {
+		t.Errorf("error %v, want one saying the first submission is made in Partner Center", err)
+	}
+	if c := e.changes(); len(c) != 0 {
+		t.Errorf("changes made: %v", c)
 	}
 }
 
@@ -501,5 +524,32 @@ func TestRetailNotesOnlyRerun(t *testing.T) {
 	_, err = e.run(t.Context(), cfg)
 	if err == nil || !strings.Contains(err.Error(), "already has pending submission "+first.SubmissionID) {
 		t.Errorf("other notes while the release is in flight: %v, want the pending submission named", err)
+	}
+}
+
+// previous-rollout applies to the app's own last published submission as
+// to a flight's: finalize it, then create.
+func TestRetailPreviousRollout(t *testing.T) {
+	t.Parallel()
+	seed := retailSeed(nil, nil)
+	seed.Apps[0].Published.Rollout = &storefake.SeedRollout{Percentage: 50, Fallback: "1152921504606846900"}
+	e := newEnv(t, quickStages(), seed)
+	cfg := e.retailConfig()
+	if _, err := e.run(t.Context(), cfg); err == nil || !strings.Contains(err.Error(), "still rolling out (50%)") {
+		t.Fatalf("previous-rollout: fail: %v, want the rollout in progress named", err)
+	}
+	if c := e.changes(); len(c) != 0 {
+		t.Fatalf("changes made: %v", c)
+	}
+	cfg.PreviousRollout = config.PreviousFinalize
+	s, err := e.run(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("previous-rollout: finalize: %v", err)
+	}
+	if s.PreviousRollout != "finalized" || !s.Created {
+		t.Errorf("previous rollout %q, created %v", s.PreviousRollout, s.Created)
+	}
+	if r := e.sub("", publishedID).Rollout; r.Status != "PackageRolloutComplete" {
+		t.Errorf("previous rollout %+v, want it finalized", r)
 	}
 }
