@@ -33,6 +33,11 @@ var scenarios = []struct {
 	{"conflicts", testConflicts},
 	{"outputs-unwritable", testOutputsUnwritable},
 	{"second-interrupt", testSecondInterrupt},
+	{"retail-release", testRetailRelease},
+	{"retail-rerun", testRetailRerun},
+	{"retail-base-price", testRetailBasePrice},
+	{"retail-partner-center-draft", testRetailPartnerCenterDraft},
+	{"retail-dropped-package", testRetailDroppedPackage},
 }
 
 // TestE2E runs every scenario against the compiled binary; run one with

@@ -9,13 +9,12 @@ import (
 	"github.com/storeflight/storeflight/internal/storefake"
 )
 
+// The seeded world is the --simulate demo's (storefake.DemoSeed).
 const (
-	seedAppID          = "9NBLGGH4R315"
-	seedAppName        = "Contoso Notes"
-	seedFlightID       = "7bfc11d0-5b6e-4f3a-9d1c-2a9e3c4b5d6e"
-	seedFlightName     = "Beta testers"
-	seedPublishedID    = "1152921504621243649"
-	seedAppPublishedID = "1152921504621243500"
+	seedAppID          = storefake.DemoAppID
+	seedFlightID       = storefake.DemoFlightID
+	seedFlightName     = storefake.DemoFlightName
+	seedAppPublishedID = storefake.DemoAppPublishedID
 )
 
 // seedFlags are the flags that shape the seeded app: its flight, its own
@@ -40,7 +39,7 @@ func (s *seedFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.price, "app-price", "Free", "the app's pricing.priceId: Free, NotAvailable, a paid `tier` such as Tier5, or Base (which the Store refuses back)")
 	fs.IntVar(&s.images, "app-images", 2, "screenshots per listing (0 for none)")
 	fs.IntVar(&s.trailers, "app-trailers", 1, "trailers of the app (0 to 15)")
-	fs.BoolVar(&s.xbox, "app-xbox", false, "add an Xbox package (an x64 bundle for Windows.Xbox) beside the Desktop one")
+	fs.BoolVar(&s.xbox, "app-xbox", true, "an Xbox package (an x64 bundle for Windows.Xbox) beside the Desktop one; -app-xbox=false for the Desktop package only")
 	fs.BoolVar(&s.pcDraft, "app-partner-center-draft", false, "seed a pending app submission made in Partner Center (no upload URL; the API can neither update, commit nor delete it)")
 	fs.BoolVar(&s.unsupported, "app-unsupported-features", false, "the app uses features the submission API does not support: every change answers 409 InvalidState")
 	fs.BoolVar(&s.dropNext, "drop-next-upload", false, "pre-processing of the next committed submission drops the packages it uploaded, and the submission goes on")
@@ -70,38 +69,13 @@ func (s *seedFlags) seed() (storefake.Seed, error) {
 	if s.trailers < 0 || s.trailers > 15 {
 		return storefake.Seed{}, fmt.Errorf("-app-trailers %d: want 0 to 15 (the Store's limit)", s.trailers)
 	}
-	rollout := &storefake.SeedRollout{Percentage: 100, Status: "PackageRolloutComplete", Fallback: "0"}
-	if s.rolling {
-		rollout = &storefake.SeedRollout{Percentage: 5, Status: "PackageRolloutInProgress", Fallback: "1152921504621243600"}
-	}
-	packages := []storefake.SeedPackage{{FileName: "ContosoNotes_1.0.0.0_x64.msix", Version: "1.0.0.0"}}
-	if s.xbox {
-		packages = append(packages, storefake.SeedPackage{FileName: "ContosoNotes_1.0.0.0_Xbox.msixbundle", Version: "1.0.0.0",
-			Architecture: "x64", DeviceFamilies: []string{"Windows.Xbox"}})
-	}
-	app := storefake.SeedApp{
-		ID: seedAppID, Name: seedAppName,
-		Page: &storefake.SeedProductPage{Languages: langs, PriceID: s.price, Images: noneAsMinus(s.images), Trailers: noneAsMinus(s.trailers)},
-		Published: &storefake.SeedSubmission{
-			ID: seedAppPublishedID, Status: "Published", Packages: packages, TargetPublishMode: "Immediate",
-			Rollout: &storefake.SeedRollout{Percentage: 100, Status: "PackageRolloutComplete", Fallback: "0"},
-		},
+	return storefake.DemoSeed(storefake.DemoWorld{
+		Rolling:             s.rolling,
+		Page:                storefake.SeedProductPage{Languages: langs, PriceID: s.price, Images: noneAsMinus(s.images), Trailers: noneAsMinus(s.trailers)},
+		DesktopOnly:         !s.xbox,
+		PartnerCenterDraft:  s.pcDraft,
 		UnsupportedFeatures: s.unsupported,
-		Flights: []storefake.SeedFlight{{
-			ID: seedFlightID, Name: seedFlightName, GroupIDs: []string{"1"},
-			Published: &storefake.SeedSubmission{
-				ID:                seedPublishedID,
-				Status:            "Published",
-				Packages:          []storefake.SeedPackage{{FileName: "ContosoNotes_1.0.0.0_x64.msix", Version: "1.0.0.0", FileStatus: "Uploaded"}},
-				Rollout:           rollout,
-				TargetPublishMode: "Immediate",
-			},
-		}},
-	}
-	if s.pcDraft {
-		app.Pending = &storefake.SeedSubmission{NoUploadURL: true, Packages: packages}
-	}
-	return storefake.Seed{Apps: []storefake.SeedApp{app}}, nil
+	}), nil
 }
 
 // noneAsMinus maps a count of 0 to the seed's -1 ("none"; 0 there means

@@ -19,7 +19,7 @@ Example, a retail release rehearsed against a paid app listed in three
 languages with an Xbox package:
 
   storefake -tls -target app -app-languages en-us,de-de,fr-fr -app-price Tier5 \
-      -app-xbox -env-file /tmp/sf.env &
+      -env-file /tmp/sf.env &
   set -a; . /tmp/sf.env; set +a
   storeflight --packages 'out/*.msixupload' --release-notes 'Faster sync.'
 `

@@ -63,6 +63,7 @@ func TestRunDemoGitHub(t *testing.T) {
 		"::group::resolve", "::group::update", "::group::upload", "::group::commit", "::group::wait", // release job
 		"::group::resolve", "::group::rollout", // raise
 		"::group::resolve", "::group::finalize", // finalize
+		"::group::resolve", "::group::update", "::group::upload", "::group::commit", "::group::wait", // retail release
 	}
 	if diff := cmp.Diff(wantGroups, groups); diff != "" {
 		t.Errorf("groups (-want +got):\n%s", diff)
@@ -81,8 +82,17 @@ func TestRunDemoGitHub(t *testing.T) {
 	}
 
 	summary := readFile(t, e.path("step_summary"))
-	if n := strings.Count(summary, "## storeflight\n"); n != 3 {
-		t.Errorf("summary has %d run sections, want one per demo run (3)", n)
+	if n := strings.Count(summary, "## storeflight\n"); n != 4 {
+		t.Errorf("summary has %d run sections, want one per demo run (4)", n)
+	}
+	// The retail release: the app's own submission, its notes in two
+	// languages, the Desktop package superseded and the Xbox one kept.
+	for _, want := range []string{"| App submission |", "listings.en-us.baseListing.releaseNotes", "listings.de-de.baseListing.releaseNotes",
+		"ContosoNotes_1.0.0.0_x64.msix 1.0.0.0 [PendingDelete], ContosoNotes_1.0.0.0_Xbox.msixbundle 1.0.0.0 [Uploaded], ContosoNotes_1.1.0.0_x64.msix [PendingUpload]",
+		"| Rollout after | 10% (InProgress) |"} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary lacks %q", want)
+		}
 	}
 	// The release job waits to published through every status (issue 5).
 	rowRE := regexp.MustCompile(`(?m)^\| (\w+) \| \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \| ([^|]+) \|$`)
@@ -132,8 +142,8 @@ func TestRunDemoAzurePipelines(t *testing.T) {
 	// must come through as it is.
 	checkDemoOutputs(t, byOutput)
 
-	if got := logLines(log, "##[group]"); len(got) != 9 {
-		t.Errorf("##[group] lines = %d, want one per step run (9): %q", len(got), got)
+	if got := logLines(log, "##[group]"); len(got) != 14 {
+		t.Errorf("##[group] lines = %d, want one per step run (14): %q", len(got), got)
 	}
 	if got, ends := len(logLines(log, "##[group]")), len(logLines(log, "##[endgroup]")); got != ends {
 		t.Errorf("%d ##[group] lines but %d ##[endgroup] lines", got, ends)
@@ -149,8 +159,8 @@ func TestRunDemoAzurePipelines(t *testing.T) {
 	if filepath.Dir(sumPath) != e.dir {
 		t.Errorf("summary written to %s, want it in $AGENT_TEMPDIRECTORY %s", sumPath, e.dir)
 	}
-	if n := strings.Count(readFile(t, sumPath), "## storeflight\n"); n != 3 {
-		t.Errorf("uploaded summary has %d run sections, want 3", n)
+	if n := strings.Count(readFile(t, sumPath), "## storeflight\n"); n != 4 {
+		t.Errorf("uploaded summary has %d run sections, want 4", n)
 	}
 }
 

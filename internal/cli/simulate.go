@@ -45,10 +45,12 @@ var simulatedStages = storefake.Stages{
 // simulate runs the pipeline against the built-in Store simulator. Time in
 // the simulator is virtual: every wait passes at once, so a run that waits
 // for certification shows realistic durations in its timeline and still
-// ends in a moment. With no application-id it plays the demo: a release
+// ends in a moment. Given nothing to act on, it plays the demo: a release
 // run to a 10% rollout, then a rollout run raising it to 50%, then one
-// finalizing it. Otherwise it rehearses the given configuration against a
-// simulator seeded with the named app and flight.
+// finalizing it, and a retail release. Otherwise it rehearses the given
+// configuration against a simulator seeded with the named app (else the
+// demo app) and flight (else the demo flight, or with target: app, the
+// app's own submission).
 func simulate(ctx context.Context, cfg *config.Config, rep ci.Reporter) (*steps.State, error) {
 	clk := clock.NewFake(clock.Real{}.Now())
 	sim, err := storefake.New(&storefake.Options{
@@ -60,7 +62,10 @@ func simulate(ctx context.Context, cfg *config.Config, rep ci.Reporter) (*steps.
 		return nil, err
 	}
 	defer sim.Close()
-	demo := cfg.ApplicationID == ""
+	demo := playsDemo(cfg)
+	if !demo {
+		cfg = rehearsalConfig(cfg)
+	}
 	if err := sim.Seed(simulatorSeed(cfg, demo)); err != nil {
 		return nil, fmt.Errorf("seed the simulator: %w", err)
 	}
@@ -103,15 +108,30 @@ func simulate(ctx context.Context, cfg *config.Config, rep ci.Reporter) (*steps.
 		rep.Infof("=== demo %d of %d: %s", i+1, len(runs), r.title)
 		deps.Config = r.cfg
 		st, err = steps.Run(ctx, deps)
-		if err != nil || i == len(runs)-1 {
+		if err != nil {
 			return st, err
 		}
-		if err := rep.Summary(st.SummaryMarkdown()); err != nil {
-			rep.Warning("summary", err.Error())
+		if i < len(runs)-1 {
+			if err := rep.Summary(st.SummaryMarkdown()); err != nil {
+				rep.Warning("summary", err.Error())
+			}
 		}
 	}
+	// More scenarios follow the flight's, each printing its own summary;
+	// the flight's last job gives the demo's outputs and last summary.
+	for _, play := range []demoScenario{playRetailDemo} {
+		if other, err := play(ctx, deps, cfg, dir); err != nil {
+			return other, err
+		}
+	}
+	rep.Infof("")
+	rep.Infof("=== the outputs and the job summary below are those of demo %d of %d: %s", len(runs), len(runs), runs[len(runs)-1].title)
 	return st, nil
 }
+
+// demoScenario plays one more scenario of the demo in dir, on the
+// simulator deps reach, and returns its last run's state.
+type demoScenario func(ctx context.Context, deps steps.Deps, base *config.Config, dir string) (*steps.State, error)
 
 type demoRun struct {
 	title string
@@ -159,6 +179,26 @@ func writeDemoPackage(dir string) (config.Package, error) {
 	return config.Package{Path: path, ZIPName: demoPackage}, nil
 }
 
+// playsDemo reports whether a simulated run plays the demo: its inputs
+// name no app and nothing to act on or do.
+func playsDemo(cfg *config.Config) bool {
+	return cfg.ApplicationID == "" && cfg.Target == "" && cfg.FlightID == "" && cfg.FlightName == "" && cfg.SubmissionID == "" &&
+		!cfg.WantsUpdate() && cfg.RolloutPercentage == nil && !cfg.HaltRollout && !cfg.FinalizeRollout && len(cfg.RolloutSteps) == 0
+}
+
+// rehearsalConfig is cfg acting on the demo app when it names none, and
+// on the demo flight when it names no flight and not target: app.
+func rehearsalConfig(cfg *config.Config) *config.Config {
+	c := *cfg
+	if c.ApplicationID == "" {
+		c.ApplicationID = demoAppID
+	}
+	if c.Target != config.TargetApp && c.FlightID == "" && c.FlightName == "" {
+		c.FlightName = demoFlightName
+	}
+	return &c
+}
+
 // simulatorSeed gives the simulator the demo world: for the demo as it
 // is; for a rehearsal with the IDs the inputs name and, for a rollout-only
 // run, a rollout still in progress (on the app's own submission when no
@@ -168,10 +208,9 @@ func simulatorSeed(cfg *config.Config, demo bool) storefake.Seed {
 	if demo {
 		return storefake.DemoSeed(storefake.DemoWorld{})
 	}
-	rolling := !cfg.WantsUpdate()
 	return storefake.DemoSeed(storefake.DemoWorld{
 		AppID: cfg.ApplicationID, FlightID: cfg.FlightID, FlightName: cfg.FlightName, PublishedID: cfg.SubmissionID,
-		Rolling:    rolling,
-		AppRolling: rolling && cfg.FlightID == "" && cfg.FlightName == "",
+		ForApp:  cfg.FlightID == "" && cfg.FlightName == "",
+		Rolling: !cfg.WantsUpdate(),
 	})
 }

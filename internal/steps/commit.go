@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/storeflight/storeflight/internal/config"
 	"github.com/storeflight/storeflight/internal/storeapi"
 )
 
@@ -58,5 +59,8 @@ func (commitStep) Run(ctx context.Context, s *State) error {
 	}
 	s.observe(status, &st.StatusDetails)
 	s.rep.Infof("committed %s (status %s)", s.target(), status)
+	if s.cfg.WaitFor == config.WaitNone {
+		s.notePackagesUnchecked()
+	}
 	return nil
 }

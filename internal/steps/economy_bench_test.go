@@ -100,8 +100,9 @@ func TestRequestEconomy(t *testing.T) {
 				c.RolloutPercentage = ptr(10.0)
 				c.WaitFor = config.WaitPublished
 			},
-			// 17 reads cover 20 simulated minutes of processing.
-			want: []string{listFlights, getSub, rollout, create, put, commit, status + " ×17", rollout},
+			// 17 reads cover 20 simulated minutes of processing; once past
+			// pre-processing the submission is read to check its packages.
+			want: []string{listFlights, getSub, rollout, create, put, commit, status + " ×6", getSub, status + " ×11", rollout},
 		},
 		{
 			name: "rollout raise",

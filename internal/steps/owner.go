@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/storeflight/storeflight/internal/config"
 	"github.com/storeflight/storeflight/internal/storeapi"
 )
 
@@ -58,8 +57,12 @@ type submission interface {
 	// withUpdate returns a copy changed as the inputs ask, and the changes.
 	// clonedFrom is the last published submission a submission this run
 	// created was cloned from (an empty one when there was none), and nil
-	// for any other.
-	withUpdate(cfg *config.Config, clonedFrom submission) (submission, []FieldChange, error)
+	// for any other. It refuses what the Store would refuse or what would
+	// lose data, before anything is sent.
+	withUpdate(in updateInput, clonedFrom submission) (submission, []FieldChange, error)
+	// languages are its listing languages as the Store spelt them (none
+	// for a flight submission, which has no listing).
+	languages() []string
 }
 
 // flightOwner is a package flight.
@@ -146,6 +149,7 @@ func (s flightSubmission) status() storeapi.Status          { return s.Status }
 func (s flightSubmission) details() *storeapi.StatusDetails { return &s.StatusDetails }
 func (s flightSubmission) packages() []storeapi.Package     { return s.FlightPackages }
 func (s flightSubmission) uploadURL() string                { return s.FileUploadURL }
+func (s flightSubmission) languages() []string              { return nil }
 func (s flightSubmission) publishMode() string              { return s.TargetPublishMode }
 func (s flightSubmission) deliveryRollout() storeapi.PackageRollout {
 	return s.PackageDeliveryOptions.PackageRollout
@@ -164,9 +168,18 @@ func (s flightSubmission) fieldValues() map[string]string {
 
 func (s flightSubmission) ownContent() (map[string]any, error) { return ownContent(s.FlightSubmission) }
 
-func (s flightSubmission) withUpdate(cfg *config.Config, clonedFrom submission) (submission, []FieldChange, error) {
+func (s flightSubmission) withUpdate(in updateInput, clonedFrom submission) (submission, []FieldChange, error) {
+	cfg := in.cfg
 	next := *s.FlightSubmission
 	next.FlightPackages = slices.Clone(s.FlightPackages)
+	if len(cfg.Packages) > 0 {
+		// Flight package entries carry no device family.
+		fates, err := in.fates(s.FlightPackages, true)
+		if err != nil {
+			return nil, nil, err
+		}
+		next.FlightPackages = newPackages(s.FlightPackages, fates, cfg.Packages)
+	}
 	created := clonedFrom != nil
 	applyUpdate(cfg, &next, created)
 	before := submission(s)
@@ -176,9 +189,9 @@ func (s flightSubmission) withUpdate(cfg *config.Config, clonedFrom submission) 
 	return flightSubmission{&next}, fieldChanges(cfg, created, "flightPackages", before, flightSubmission{&next}), nil
 }
 
-// appOwner is the app's own (retail) submissions. This release steers
-// their rollout only: updating them is refused at resolve, since an app
-// submission carries listings and pricing that a round trip can break.
+// appOwner is the app's own (retail) submissions, which carry the product
+// page besides the packages: they are read and written as raw JSON, and
+// an update edits only the fields the inputs name (appowner.go).
 type appOwner struct {
 	store                  *storeapi.Client
 	appID                  string
@@ -195,9 +208,6 @@ func (t *appOwner) refs() (string, string) { return t.pending, t.lastPublished }
 func (t *appOwner) empty() submission {
 	return appSubmission{&storeapi.AppSubmission{Status: storeapi.StatusPendingCommit}}
 }
-
-// errAppUpdate is the refusal of any change to an app submission's content.
-var errAppUpdate = &config.InputError{Input: "flight-id", Problem: "updating an app's own submission (no flight-id or flight-name) is not supported in this release: the app submission carries listings and pricing that a round trip can break; name a flight, or use only the rollout inputs"}
 
 func (t *appOwner) label() string { return t.appID }
 
@@ -227,9 +237,29 @@ func (t *appOwner) get(ctx context.Context, id string) (submission, error) {
 	return appSubmission{sub}, nil
 }
 
-func (t *appOwner) create(context.Context) (submission, error)             { return nil, errAppUpdate }
-func (t *appOwner) update(context.Context, submission) (submission, error) { return nil, errAppUpdate }
-func (t *appOwner) remove(context.Context, string) error                   { return errAppUpdate }
+func (t *appOwner) create(ctx context.Context) (submission, error) {
+	sub, err := t.store.CreateAppSubmission(ctx, t.appID)
+	if err != nil {
+		return nil, err
+	}
+	return appSubmission{sub}, nil
+}
+
+func (t *appOwner) update(ctx context.Context, sub submission) (submission, error) {
+	as, ok := sub.(appSubmission)
+	if !ok {
+		return nil, fmt.Errorf("update %s: not an app submission", t.submissionLabel(sub.id()))
+	}
+	got, err := t.store.UpdateAppSubmission(ctx, t.appID, as.AppSubmission)
+	if err != nil {
+		return nil, err
+	}
+	return appSubmission{got}, nil
+}
+
+func (t *appOwner) remove(ctx context.Context, id string) error {
+	return t.store.DeleteAppSubmission(ctx, t.appID, id)
+}
 
 // appSubmission is an app (retail) submission resource.
 type appSubmission struct{ *storeapi.AppSubmission }
@@ -239,6 +269,7 @@ func (s appSubmission) status() storeapi.Status          { return s.Status }
 func (s appSubmission) details() *storeapi.StatusDetails { return &s.StatusDetails }
 func (s appSubmission) packages() []storeapi.Package     { return s.ApplicationPackages }
 func (s appSubmission) uploadURL() string                { return s.FileUploadURL }
+func (s appSubmission) languages() []string              { return s.ListingLanguages() }
 func (s appSubmission) publishMode() string              { return s.TargetPublishMode }
 func (s appSubmission) deliveryRollout() storeapi.PackageRollout {
 	return s.PackageDeliveryOptions.PackageRollout
@@ -252,13 +283,17 @@ func (s appSubmission) plannedClone() submission {
 }
 
 func (s appSubmission) fieldValues() map[string]string {
-	return deliveryValues(s.PackageDeliveryOptions, s.TargetPublishMode, s.TargetPublishDate, "")
+	v := deliveryValues(s.PackageDeliveryOptions, s.TargetPublishMode, s.TargetPublishDate, s.NotesForCertification)
+	for lang, l := range s.Listings {
+		v[releaseNotesField(lang)] = quote(l.BaseListing.ReleaseNotes)
+	}
+	return v
 }
 
 func (s appSubmission) ownContent() (map[string]any, error) { return ownContent(s.AppSubmission) }
 
-func (s appSubmission) withUpdate(*config.Config, submission) (submission, []FieldChange, error) {
-	return nil, nil, errAppUpdate
+func (s appSubmission) withUpdate(in updateInput, clonedFrom submission) (submission, []FieldChange, error) {
+	return s.applyInputs(in, clonedFrom)
 }
 
 func orNew(id string) string {

@@ -61,6 +61,16 @@ func resolveForUpdate(ctx context.Context, s *State, pending, published string) 
 		}
 	}
 	if others != nil {
+		if err := refusePartnerCenterDraft(s, others, s.cfg.PendingSubmission == config.PendingReplace); err != nil {
+			return err
+		}
+		base := pub
+		if s.cfg.PendingSubmission == config.PendingReuse {
+			base = others
+		}
+		if err := s.checkUpdate(base); err != nil {
+			return err
+		}
 		if reused, err := applyPendingPolicy(ctx, s, others); err != nil || reused {
 			return err
 		}
@@ -122,6 +132,12 @@ func (s *State) factsOf(sub, lastPublished submission) rerunFacts {
 			f.Inputs[k] = v
 		}
 	}
+	for k, v := range s.wantedNotes(sub) {
+		if f.Inputs == nil {
+			f.Inputs = map[string]string{}
+		}
+		f.Inputs[k] = v
+	}
 	return f
 }
 
@@ -164,9 +180,15 @@ func deletePending(ctx context.Context, s *State, sub submission, why string) er
 	s.Deleted = sub.id()
 	if s.dryRun() {
 		s.plan("delete pending submission %s (status %s), %s", sub.id(), sub.status(), why)
+		if madeInPartnerCenter(sub) {
+			s.Plan = append(s.Plan, "  it has no upload URL: it was most likely made in Partner Center, and the Store refuses to delete such a submission through the API")
+		}
 		return nil
 	}
 	err := s.owner.remove(ctx, sub.id())
+	if errors.Is(err, storeapi.ErrPartnerCenterSubmission) {
+		return partnerCenterDraftError(s, sub, "the Store refused to delete it", err)
+	}
 	if err != nil && !errors.Is(err, storeapi.ErrNotFound) {
 		return fmt.Errorf("delete pending submission %s: %w", sub.id(), err)
 	}
@@ -192,6 +214,12 @@ func (s *State) continueWith(ctx context.Context, sub submission, which string) 
 		return err
 	}
 	if sub.status() == storeapi.StatusPendingCommit {
+		if err := refusePartnerCenterDraft(s, sub, false); err != nil {
+			return err
+		}
+		if err := s.checkUpdate(sub); err != nil {
+			return err
+		}
 		return s.ensureUploadURL(ctx, which != "named")
 	}
 	return s.checkInputsHold(sub)
@@ -203,6 +231,12 @@ func (s *State) continueWith(ctx context.Context, sub submission, which string) 
 // which raises it.
 func (s *State) checkInputsHold(sub submission) error {
 	want, have := inputValues(s.cfg, false), sub.fieldValues()
+	for k, v := range s.wantedNotes(sub) {
+		if v != have[k] {
+			return fmt.Errorf("release notes cannot be applied: %s, this run's earlier submission, is already %s and holds %s = %s, which the Store no longer lets anyone change; "+
+				"publish them with a new version of the packages, or run with the notes it holds", sub.id(), sub.status(), k, have[k])
+		}
+	}
 	for _, f := range updateFields {
 		v, ok := want[f.field]
 		if !ok || v == have[f.field] {
@@ -226,6 +260,9 @@ func (s *State) takeOver(ctx context.Context, sub submission, rec recognition, p
 	if err := refuseAddAfterHalt(ctx, s, published); err != nil {
 		return err
 	}
+	if err := s.checkUpdate(sub); err != nil {
+		return err
+	}
 	s.setSubmission(sub)
 	s.TakenOver = true
 	s.clonedFrom = published
@@ -236,6 +273,9 @@ func (s *State) takeOver(ctx context.Context, sub submission, rec recognition, p
 // createAfterPrevious handles the last published submission's rollout
 // (previous-rollout), then creates the new submission.
 func createAfterPrevious(ctx context.Context, s *State, published submission) error {
+	if err := s.checkUpdate(published); err != nil {
+		return err
+	}
 	if published != nil {
 		if err := handlePreviousRollout(ctx, s, published.id()); err != nil {
 			return err

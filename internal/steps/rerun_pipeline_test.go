@@ -529,7 +529,11 @@ func TestNewPackages(t *testing.T) {
 		t.Run(string(tt.mode), func(t *testing.T) {
 			t.Parallel()
 			var got []string
-			for _, p := range newPackages(tt.mode, existing, files) {
+			fates, err := packageFates(tt.mode, existing, files, nil, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range newPackages(existing, fates, files) {
 				got = append(got, p.ID+" "+p.FileName+" "+p.FileStatus)
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {

@@ -24,8 +24,12 @@ func (resolveStep) Skip(*State) string { return "" }
 func (resolveStep) Run(ctx context.Context, s *State) error {
 	cfg := s.cfg
 	if cfg.FlightID == "" && cfg.FlightName == "" {
-		if cfg.WantsUpdate() {
-			return errAppUpdate
+		if cfg.ReleaseNotesDir != "" {
+			files, err := readNotesDir(cfg.ReleaseNotesDir)
+			if err != nil {
+				return err
+			}
+			s.notesFiles = files
 		}
 		app, err := s.store.GetApplication(ctx, s.ApplicationID)
 		if err != nil {
@@ -105,6 +109,12 @@ func resolveNamed(ctx context.Context, s *State, pending, published string) erro
 		return readRolloutBefore(ctx, s)
 	}
 	if sub.status() == storeapi.StatusPendingCommit {
+		if err := refusePartnerCenterDraft(s, sub, false); err != nil {
+			return err
+		}
+		if err := s.checkUpdate(sub); err != nil {
+			return err
+		}
 		return s.ensureUploadURL(ctx, false)
 	}
 	if sub.id() != pending && sub.id() != published || recognise(s.factsOf(sub, nil)).Verdict != ownSubmission {
@@ -135,8 +145,13 @@ func readRolloutBefore(ctx context.Context, s *State) error {
 // no entry the Store has processed, so the release ships.
 func readLocalVersions(s *State) {
 	s.localVersions = make(map[string]string, len(s.cfg.Packages))
+	s.localIdentities = make(map[string]msix.Identity, len(s.cfg.Packages))
 	for _, p := range s.cfg.Packages {
-		v, err := msix.Version(p.Path)
+		id, err := msix.ReadIdentity(p.Path)
+		if err == nil {
+			s.localIdentities[p.ZIPName] = id
+		}
+		v := id.Version
 		if v == "" {
 			why := "no version in it"
 			if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/storeflight/storeflight/internal/ci"
 	"github.com/storeflight/storeflight/internal/clock"
 	"github.com/storeflight/storeflight/internal/config"
+	"github.com/storeflight/storeflight/internal/msix"
 	"github.com/storeflight/storeflight/internal/storeapi"
 	"github.com/storeflight/storeflight/internal/upload"
 )
@@ -141,6 +142,14 @@ type stepDeps struct {
 	// localVersions maps a package's ZIP name to its manifest version
 	// ("" when unreadable).
 	localVersions map[string]string
+	// localIdentities maps a package's ZIP name to its identity, for those
+	// whose manifest could be read.
+	localIdentities map[string]msix.Identity
+	// notesFiles are release-notes-dir's files, read at resolve.
+	notesFiles []notesFile
+	// packagesChecked is true once the packages this run uploaded were
+	// checked after pre-processing (see checkProcessedPackages).
+	packagesChecked bool
 }
 
 // uploadDeps tunes the blob upload (see Deps).
@@ -305,7 +314,9 @@ func (s *Record) Outputs() map[string]string {
 			out[k] = v
 		}
 	}
-	set(OutFlightID, s.FlightID)
+	// flight-id is always there, empty for the app's own submission, so
+	// that a later job passing it on gets an empty value, not none.
+	out[OutFlightID] = s.FlightID
 	set(OutSubmissionID, s.SubmissionID)
 	set(OutSubmissionStatus, string(s.Status))
 	if r := s.Rollout.Latest(); r != nil {

@@ -21,7 +21,7 @@ func (updateStep) Name() string { return "update" }
 func (updateStep) Skip(s *State) string {
 	switch {
 	case !s.cfg.WantsUpdate():
-		return "no update input given (packages, notes-for-certification, target-publish-mode, target-publish-date, mandatory-update, mandatory-update-effective-date or update: true)"
+		return "no update input given (packages, release-notes, release-notes-dir, notes-for-certification, target-publish-mode, target-publish-date, mandatory-update, mandatory-update-effective-date or update: true)"
 	case s.Continued && s.Status != storeapi.StatusPendingCommit:
 		return fmt.Sprintf("%s is %s: an earlier run of these inputs updated and committed it", s.target(), s.Status)
 	}
@@ -35,8 +35,11 @@ func (updateStep) Run(ctx context.Context, s *State) error {
 	if len(s.cfg.Packages) > 0 && s.sub.uploadURL() == "" && s.SubmissionID != "" {
 		return errNoUploadURL(s)
 	}
-	next, changes, err := s.sub.withUpdate(s.cfg, s.clonedFrom)
+	next, changes, err := s.sub.withUpdate(s.updateInput(), s.clonedFrom)
 	if err != nil {
+		return err
+	}
+	if err := checkPackageLimit(next.packages()); err != nil {
 		return err
 	}
 	s.Updated = changes
@@ -150,11 +153,9 @@ func normalTime(v string) string {
 	return v
 }
 
-// applyUpdate changes sub as the inputs ask; created says this run made it.
+// applyUpdate changes sub's delivery options, publish settings and notes
+// as the inputs ask; created says this run made it.
 func applyUpdate(cfg *config.Config, sub *storeapi.FlightSubmission, created bool) {
-	if len(cfg.Packages) > 0 {
-		sub.FlightPackages = newPackages(cfg.PackageMode, sub.FlightPackages, cfg.Packages)
-	}
 	o := &sub.PackageDeliveryOptions
 	switch {
 	case cfg.RolloutPercentage != nil:
@@ -204,40 +205,6 @@ func fieldChanges(cfg *config.Config, created bool, packagesField string, before
 		}
 	}
 	return ch
-}
-
-// newPackages returns the package list after adding files. What happens
-// to the existing entries is the package mode's: replace makes each one
-// PendingDelete, add keeps them. In every mode an existing entry with the
-// same fileName as a new file makes way for it: PendingDelete if it was
-// Uploaded, removed if it was PendingUpload, since the Store refuses
-// PendingUpload → PendingDelete (so replace removes every PendingUpload
-// entry). Existing entries keep their id; new ones have none (STOREAPI.md
-// §4.2).
-func newPackages(mode config.PackageMode, existing []storeapi.Package, files []config.Package) []storeapi.Package {
-	names := make(map[string]bool, len(files))
-	for _, f := range files {
-		names[f.ZIPName] = true
-	}
-	out := make([]storeapi.Package, 0, len(existing)+len(files))
-	for _, p := range existing {
-		if names[p.FileName] || mode != config.PackageAdd {
-			if p.FileStatus == storeapi.FileStatusPendingUpload {
-				continue
-			}
-			p.FileStatus = storeapi.FileStatusPendingDelete
-		}
-		out = append(out, p)
-	}
-	for _, f := range files {
-		out = append(out, storeapi.Package{
-			FileName:              f.ZIPName,
-			FileStatus:            storeapi.FileStatusPendingUpload,
-			MinimumDirectXVersion: "None",
-			MinimumSystemRAM:      "None",
-		})
-	}
-	return out
 }
 
 func describePackages(ps []storeapi.Package) string {

@@ -110,6 +110,9 @@ func (waitStep) Run(ctx context.Context, s *State) error {
 			// timeout (exit 3) about a status nobody knows to be progress.
 			return fmt.Errorf("%s has status %q, which the Store does not document: storeflight cannot tell whether it is progressing or has failed; check it in Partner Center", s.target(), status)
 		}
+		if err := s.checkProcessedPackages(ctx); err != nil {
+			return err
+		}
 		if ok, held := reached(cfg.WaitFor, status, s.publishMode()); ok {
 			return s.waitReached(ctx, held)
 		}
@@ -226,6 +229,7 @@ func (s *State) waitReached(ctx context.Context, held bool) error {
 		s.rep.Infof("%s is %s: wait-for %s reached", s.target(), s.Status, s.cfg.WaitFor)
 	}
 	s.reportWarnings()
+	s.notePackagesUnchecked()
 	if s.Status == storeapi.StatusPublished {
 		r, err := s.store.GetPackageRollout(ctx, s.key())
 		if err != nil {
