@@ -41,7 +41,7 @@ func changeAtMostOnce[T any](ctx context.Context, s *State, what string, conflic
 		if !unknown && !(conflictMayBeDone && errors.Is(err, storeapi.ErrConflict)) {
 			return zero, err
 		}
-		s.rep.Infof("%s: the answer was unclear (%v); reading the state to see whether it took effect", what, err)
+		s.rep.Infof("%s: %s; checking whether it took effect", what, unclearAnswer(err))
 		cur, applied, rerr := check()
 		if rerr != nil {
 			return zero, errors.Join(err, fmt.Errorf("read the state after it: %w", rerr))

@@ -74,15 +74,15 @@ func reached(w config.WaitFor, status storeapi.Status, publishMode string) (ok, 
 func (waitStep) Run(ctx context.Context, s *State) error {
 	cfg := s.cfg
 	if s.dryRun() {
-		s.plan("wait until %s is %s (polling every %s, backing off to %s, for at most %s; now %s)",
-			s.target(), cfg.WaitFor, cfg.PollInterval, cfg.MaxPollInterval, cfg.Timeout, orNone(string(s.Status)))
+		s.plan("wait until %s is %s (now %s; polls %s to %s apart, timeout %s)",
+			s.target(), cfg.WaitFor, orNone(string(s.Status)), cfg.PollInterval, cfg.MaxPollInterval, cfg.Timeout)
 		return nil
 	}
 	start := s.clock.Now()
 	deadline := start.Add(cfg.Timeout)
 	interval := cfg.PollInterval
 	seenCommitStarted := s.Committed || s.Status == storeapi.StatusCommitStarted
-	s.rep.Infof("waiting until %s is %s (status %s; timeout %s)", s.target(), cfg.WaitFor, s.Status, cfg.Timeout)
+	s.rep.Infof("waiting until it is %s (now %s; timeout %s)", cfg.WaitFor, s.Status, cfg.Timeout)
 	for {
 		status := s.Status
 		if status == storeapi.StatusCommitStarted {
@@ -119,7 +119,7 @@ func (waitStep) Run(ctx context.Context, s *State) error {
 			return fmt.Errorf("read status of %s: %w", s.target(), err)
 		}
 		if st.Status != status {
-			s.rep.Infof("%s: %s → %s", s.target(), status, st.Status)
+			s.rep.Infof("status: %s → %s after %s", status, st.Status, s.timeInStatus())
 			interval = cfg.PollInterval
 		} else {
 			interval = s.grow(interval)
@@ -161,9 +161,10 @@ func (s *State) jitter(d time.Duration) time.Duration {
 
 func (s *State) waitReached(ctx context.Context, held bool) error {
 	if held {
-		s.notice("%s is in Release and its publish mode is %s: it waits there until it is published in Partner Center (or its date comes), so wait-for: published counts Release as reached", s.target(), s.publishMode())
+		s.notice("%s waits in Release (publish mode %s) until it is released in Partner Center or its date comes; "+
+			"wait-for: published counts Release as reached", s.target(), s.publishMode())
 	} else {
-		s.rep.Infof("%s is %s: wait-for %s reached", s.target(), s.Status, s.cfg.WaitFor)
+		s.rep.Infof("reached %s (wait-for: %s)", s.Status, s.cfg.WaitFor)
 	}
 	s.reportWarnings()
 	if s.Status == storeapi.StatusPublished {
@@ -176,12 +177,17 @@ func (s *State) waitReached(ctx context.Context, held bool) error {
 	return nil
 }
 
+// timedOut ends the wait at the timeout: an ErrTimedOut, or with
+// on-timeout: pass a notice, and a run that passes but whose summary
+// leads with the timeout.
 func (s *State) timedOut(waited time.Duration) error {
 	s.TimedOut = true
-	msg := fmt.Sprintf("%s is still %s after waiting %s for it to be %s; it is still progressing: re-run with the same inputs to continue",
-		s.target(), s.Status, waited.Round(time.Second), s.cfg.WaitFor)
+	msg := fmt.Sprintf("%s is still %s after waiting %s for it to be %s", s.target(), s.Status, waited.Round(time.Second), s.cfg.WaitFor)
 	if s.cfg.OnTimeout == config.OnTimeoutPass {
-		s.notice("%s (on-timeout: pass)", msg)
+		// The summary leads with the timeout; the notice is for the log.
+		s.rep.Notice("storeflight", msg+"\non-timeout: pass lets the job pass; a re-run with the same inputs continues the wait")
+		s.Outcome = OutcomeTimedOut
+		s.Ending = &Ending{Step: "wait", What: msg + " (on-timeout: pass lets the job pass)", Next: nextTimedOut}
 		return nil
 	}
 	return fmt.Errorf("%w: %s", ErrTimedOut, msg)
