@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/storeflight/storeflight/internal/auth"
 	"github.com/storeflight/storeflight/internal/config"
@@ -151,6 +152,11 @@ func nextStep(err error) string {
 	return ""
 }
 
+// maxHeadline is the longest headline a failure keeps on one line: with
+// the CLI's "error: storeflight failed: " before it, it stays within a
+// progress line's 120 characters.
+const maxHeadline = 88
+
 // lines is the ending as the log shows it: a headline naming the step,
 // then one line for each further clause, each piece of the answer, and
 // what to do next.
@@ -163,7 +169,7 @@ func (e *Ending) lines() []string {
 	if e.Step != "" {
 		head = e.Step + ": " + head
 	}
-	out := append([]string{head}, clauses[1:]...)
+	out := append(breakHeadline(head), clauses[1:]...)
 	if e.Answer != nil {
 		out = append(out, e.Answer.details()...)
 	}
@@ -175,6 +181,21 @@ func (e *Ending) lines() []string {
 		}
 	}
 	return out
+}
+
+// breakHeadline cuts a headline longer than maxHeadline after its first
+// ": " past the step's name, where what failed ends and why begins.
+func breakHeadline(head string) []string {
+	const minHead = 20
+	if utf8.RuneCountInString(head) <= maxHeadline || len(head) <= minHead {
+		return []string{head}
+	}
+	i := strings.Index(head[minHead:], ": ")
+	if i < 0 {
+		return []string{head}
+	}
+	i += minHead
+	return []string{head[:i+1], head[i+2:]}
 }
 
 // splitClauses cuts a message into its lines and its "; " clauses, the

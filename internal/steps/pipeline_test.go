@@ -198,8 +198,9 @@ func TestRolloutOnly(t *testing.T) {
 			if tt.wantErr == "" && err != nil {
 				t.Fatalf("Run: %v", err)
 			}
-			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
-				t.Fatalf("Run error %v, want one containing %q", err, tt.wantErr)
+			var se *StepError
+			if tt.wantErr != "" && (!errors.As(err, &se) || !strings.Contains(se.Err.Error(), tt.wantErr)) {
+				t.Fatalf("Run error %v, want a step's error containing %q", err, tt.wantErr)
 			}
 			var posts []string
 			for _, c := range e.changes() {

@@ -124,6 +124,11 @@ func TestEndingLines(t *testing.T) {
 				"operation: commit flight submission (POST)", "correlation ID: c-1", "next: one", "      two"},
 		},
 		{
+			name: "long headline",
+			e:    Ending{Step: "resolve", What: "submission 1152921504621243649 is Published: only a PendingCommit submission can be updated"},
+			want: []string{"resolve: submission 1152921504621243649 is Published:", "only a PendingCommit submission can be updated"},
+		},
+		{
 			name: "no answer",
 			e:    Ending{Step: "update", What: "update submission 1", Answer: &Answer{Service: "the Store", Operation: "update flight submission", Err: "EOF"}},
 			want: []string{"update: update submission 1: no answer from the Store", "error: EOF", "operation: update flight submission"},
