@@ -59,10 +59,14 @@ func TestRunDemoGitHub(t *testing.T) {
 
 	log := e.stdout.String()
 	groups, ends := logLines(log, "::group::"), logLines(log, "::endgroup::")
+	// Each group after resolve is headed by the step and its target.
+	target := func(step string) string {
+		return "::group::" + step + ": submission " + outs["submission-id"] + ` of flight "` + demoFlightName + `"`
+	}
 	wantGroups := []string{
-		"::group::resolve", "::group::update", "::group::upload", "::group::commit", "::group::wait", // release job
-		"::group::resolve", "::group::rollout", // raise
-		"::group::resolve", "::group::finalize", // finalize
+		"::group::resolve", target("update"), target("upload"), target("commit"), target("wait"), // release job
+		"::group::resolve", target("rollout"), // raise
+		"::group::resolve", target("finalize"), // finalize
 	}
 	if diff := cmp.Diff(wantGroups, groups); diff != "" {
 		t.Errorf("groups (-want +got):\n%s", diff)
@@ -81,7 +85,7 @@ func TestRunDemoGitHub(t *testing.T) {
 	}
 
 	summary := readFile(t, e.path("step_summary"))
-	if n := strings.Count(summary, "## storeflight\n"); n != 3 {
+	if n := strings.Count(summary, "## storeflight: succeeded\n"); n != 3 {
 		t.Errorf("summary has %d run sections, want one per demo run (3)", n)
 	}
 	// The release job waits to published through every status (issue 5).
@@ -149,7 +153,7 @@ func TestRunDemoAzurePipelines(t *testing.T) {
 	if filepath.Dir(sumPath) != e.dir {
 		t.Errorf("summary written to %s, want it in $AGENT_TEMPDIRECTORY %s", sumPath, e.dir)
 	}
-	if n := strings.Count(readFile(t, sumPath), "## storeflight\n"); n != 3 {
+	if n := strings.Count(readFile(t, sumPath), "## storeflight: succeeded\n"); n != 3 {
 		t.Errorf("uploaded summary has %d run sections, want 3", n)
 	}
 }

@@ -130,7 +130,7 @@ func demoRuns(base *config.Config, pkg config.Package) []demoRun {
 	}
 	ten, fifty := 10.0, 50.0
 	return []demoRun{
-		{"release job: new flight submission with " + pkg.ZIPName + " at a 10% rollout, waiting until published",
+		{"release job: ship " + pkg.ZIPName + " at a 10% rollout, wait until published",
 			with(func(c *config.Config) {
 				c.Packages = []config.Package{pkg}
 				c.RolloutPercentage = &ten
