@@ -50,8 +50,8 @@ type Answer struct {
 	HTTPStatus int // 0 when no answer came
 	Code       string
 	Message    string
-	// Err is what went wrong when no answer came (a connection broken, a
-	// response that could not be read).
+	// Err is what went wrong besides an error answer: no answer came (a
+	// connection broken), or the answer could not be read.
 	Err           string
 	CorrelationID string
 }
@@ -102,7 +102,7 @@ func endingOf(step string, err error) Ending {
 	case errors.As(err, &se):
 		e.Answer = &Answer{Service: "the Store", Operation: se.Op, Method: se.Method, HTTPStatus: se.StatusCode,
 			Code: se.Code, Message: redact.String(se.Message), CorrelationID: se.CorrelationID}
-		if se.StatusCode == 0 && se.Err != nil {
+		if se.Err != nil {
 			e.Answer.Err = redact.String(se.Err.Error())
 		}
 		e.What = withoutAnswer(e.What, redact.String(se.Error()), se.Op)
@@ -216,13 +216,15 @@ func splitClauses(s string) []string {
 }
 
 // headline is the answer in a few words: "the Store answered 409
-// InvalidState", or that none came.
+// InvalidState", or that none came, or that it could not be read.
 func (a *Answer) headline() string {
-	if a.HTTPStatus == 0 {
-		if a.Code != "" {
-			return a.Service + " refused: " + a.Code
-		}
+	switch {
+	case a.HTTPStatus == 0 && a.Code != "":
+		return a.Service + " refused: " + a.Code
+	case a.HTTPStatus == 0:
 		return "no answer from " + a.Service
+	case a.HTTPStatus < 300 && a.Err != "":
+		return fmt.Sprintf("%s answered %d, but the answer could not be read", a.Service, a.HTTPStatus)
 	}
 	s := fmt.Sprintf("%s answered %d", a.Service, a.HTTPStatus)
 	if a.Code != "" {

@@ -129,6 +129,13 @@ func TestEndingLines(t *testing.T) {
 			want: []string{"resolve: submission 1152921504621243649 is Published:", "only a PendingCommit submission can be updated"},
 		},
 		{
+			name: "unreadable answer",
+			e: Ending{Step: "resolve", What: "get flight", Answer: &Answer{Service: "the Store", Operation: "get flight", Method: "GET",
+				HTTPStatus: 200, Err: "decode response: unexpected end of JSON input", CorrelationID: "c-2"}},
+			want: []string{"resolve: get flight: the Store answered 200, but the answer could not be read",
+				"error: decode response: unexpected end of JSON input", "operation: get flight (GET)", "correlation ID: c-2"},
+		},
+		{
 			name: "no answer",
 			e:    Ending{Step: "update", What: "update submission 1", Answer: &Answer{Service: "the Store", Operation: "update flight submission", Err: "EOF"}},
 			want: []string{"update: update submission 1: no answer from the Store", "error: EOF", "operation: update flight submission"},
