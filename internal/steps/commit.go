@@ -28,7 +28,7 @@ func (commitStep) Skip(s *State) string {
 	case !s.cfg.Commit:
 		return "commit: false, the submission stays PendingCommit"
 	case s.Status != "" && s.Status != storeapi.StatusPendingCommit:
-		return committedEarlier(s)
+		return skipCommittedEarlier
 	}
 	return ""
 }

@@ -20,13 +20,10 @@ const maxLogLine = 120
 const (
 	skipNoUpdate    = "no update input"
 	skipNotAskedFor = "not asked for"
+	// skipCommittedEarlier: update, upload and commit of a submission an
+	// earlier run of the same inputs committed.
+	skipCommittedEarlier = "committed by an earlier run"
 )
-
-// committedEarlier is the skip reason of update, upload and commit on a
-// submission an earlier run of the same inputs committed.
-func committedEarlier(s *State) string {
-	return fmt.Sprintf("committed by an earlier run of these inputs, now %s", s.Status)
-}
 
 // unclearAnswer says in a few words why a change's outcome is unclear: the
 // Store's status and code, or that no answer came. The whole error is in

@@ -74,7 +74,7 @@ const (
 	nextTimedOut  = "re-run with the same inputs: the next run continues the wait on the same submission"
 	nextRerun     = "re-run with the same inputs to continue"
 	nextStartOver = "the submission's errors (and any certification report) say what to fix; " +
-		"to release again, set pending-submission: replace (it deletes the failed submission) or delete it in Partner Center"
+		"to release again, set pending-submission: replace (it deletes this one) or delete it in Partner Center"
 	nextStoreBusy = "the Store failed or was busy: re-run with the same inputs later; the run continues from what the Store says"
 	nextConflict  = "the submission's state does not allow this, or it changed meanwhile; check it in Partner Center, then re-run with the same inputs"
 	nextNotFound  = "check application-id, the flight (flight-id or flight-name) and submission-id against Partner Center"
@@ -157,19 +157,25 @@ func nextStep(err error) string {
 // progress line's 120 characters.
 const maxHeadline = 88
 
-// lines is the ending as the log shows it: a headline naming the step,
-// then one line for each further clause, each piece of the answer, and
-// what to do next.
+// lines is the ending as the log shows it: a headline naming the step and
+// the answer in a few words, then one line for each further clause, each
+// piece of the answer, and what to do next.
 func (e *Ending) lines() []string {
 	clauses := splitClauses(e.What)
 	head := clauses[0]
-	if a := e.Answer; a != nil {
-		head += ": " + a.headline()
-	}
 	if e.Step != "" {
 		head = e.Step + ": " + head
 	}
-	out := append(breakHeadline(head), clauses[1:]...)
+	var out []string
+	switch a := e.Answer; {
+	case a == nil:
+		out = breakHeadline(head)
+	case utf8.RuneCountInString(head+": "+a.headline()) <= maxHeadline:
+		out = []string{head + ": " + a.headline()}
+	default:
+		out = append(breakHeadline(head), a.headline())
+	}
+	out = append(out, clauses[1:]...)
 	if e.Answer != nil {
 		out = append(out, e.Answer.details()...)
 	}

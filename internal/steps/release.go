@@ -300,7 +300,7 @@ func handlePreviousRollout(ctx context.Context, s *State, publishedID string) er
 	verb := change.verb
 	s.PreviousRolloutID = publishedID
 	if s.dryRun() {
-		s.plan("%s the rollout of last published submission %s (at %s%%), as previous-rollout: %s asks", verb, publishedID, pct, verb)
+		s.plan("%s the rollout of last published submission %s (at %s%%), as previous-rollout asks", verb, publishedID, pct)
 		s.PreviousRollout = verb
 		return nil
 	}
@@ -309,7 +309,7 @@ func handlePreviousRollout(ctx context.Context, s *State, publishedID string) er
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	s.PreviousRollout = change.done
-	s.notice("%s the rollout of last published submission %s (it was at %s%%) before creating a new one (previous-rollout: %s)", s.PreviousRollout, publishedID, pct, verb)
+	s.notice("%s the rollout of last published submission %s (it was at %s%%)\nbefore creating a new one, as previous-rollout: %s asks", s.PreviousRollout, publishedID, pct, verb)
 	return nil
 }
 

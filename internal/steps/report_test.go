@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -173,6 +174,94 @@ func TestChangeLines(t *testing.T) {
 			t.Parallel()
 			if diff := cmp.Diff(tt.want, changeLines(tt.c)); diff != "" {
 				t.Errorf("changeLines (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// Every line a run prints, on the paths a release engineer meets, stays
+// under the progress line limit: the failure's too.
+func TestLogLinesFit(t *testing.T) {
+	t.Parallel()
+	type step struct {
+		set     func(e *env, c *config.Config)
+		wantErr bool
+	}
+	release := func(e *env, c *config.Config) {
+		c.Packages = []config.Package{e.pkg("app.msix", "1.1.0.0")}
+		c.RolloutPercentage = ptr(10.0)
+	}
+	tests := []struct {
+		name  string
+		seed  storefake.Seed
+		setup func(e *env)
+		runs  []step
+	}{
+		{name: "dry run replacing a draft after finalizing the previous rollout",
+			seed: flightSeed(&storefake.SeedRollout{Percentage: 30, Fallback: "1152921504606846900"},
+				&storefake.SeedSubmission{ID: pendingID, Packages: []storefake.SeedPackage{{FileName: "other.msix", FileStatus: "PendingUpload"}}}),
+			runs: []step{{set: func(e *env, c *config.Config) {
+				release(e, c)
+				c.DryRun, c.PendingSubmission, c.PreviousRollout = true, config.PendingReplace, config.PreviousFinalize
+				c.NotesForCertification, c.WaitFor, c.FinalizeRollout = ptr("dry"), config.WaitPublished, true
+			}}}},
+		{name: "release after finalizing the previous rollout, then halt",
+			seed: publishedWithRollout(30, ""),
+			runs: []step{
+				{set: func(e *env, c *config.Config) {
+					release(e, c)
+					c.PreviousRollout, c.WaitFor = config.PreviousFinalize, config.WaitPublished
+				}},
+				{set: func(e *env, c *config.Config) { c.HaltRollout = true }},
+			}},
+		{name: "timeout, then a re-run that continues, then a rollout at 100%",
+			seed: flightSeed(nil, nil),
+			runs: []step{
+				{set: func(e *env, c *config.Config) {
+					release(e, c)
+					c.WaitFor, c.Timeout = config.WaitPublished, 8*time.Minute
+				}, wantErr: true},
+				{set: func(e *env, c *config.Config) { release(e, c); c.WaitFor = config.WaitPublished }},
+				{set: func(e *env, c *config.Config) { c.RolloutPercentage = ptr(100.0) }},
+			}},
+		{name: "follow-up on the release in flight",
+			seed: flightSeed(nil, nil),
+			runs: []step{
+				{set: func(e *env, c *config.Config) { release(e, c); c.WaitFor = config.WaitCommitted }},
+				{set: func(e *env, c *config.Config) { c.WaitFor, c.RolloutPercentage = config.WaitPublished, ptr(20.0) }},
+			}},
+		{name: "certification failure, reported again on a re-run",
+			seed: flightSeed(nil, nil),
+			setup: func(e *env) {
+				e.fake.ScriptFailure(storefake.Failure{At: "CertificationFailed", Errors: []storefake.Detail{{Code: "PackageValidationFailed", Details: "bad manifest"}}})
+			},
+			runs: []step{
+				{set: func(e *env, c *config.Config) { release(e, c); c.WaitFor = config.WaitPublished }, wantErr: true},
+				{set: func(e *env, c *config.Config) { release(e, c) }, wantErr: true},
+			}},
+		{name: "lost commit answers",
+			seed:  flightSeed(nil, nil),
+			setup: func(e *env) { e.fake.Inject(storefake.Fault{Method: "POST", Path: "/commit", Status: 503, Times: -1}) },
+			runs:  []step{{set: func(e *env, c *config.Config) { release(e, c) }, wantErr: true}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, quickStages(), tt.seed)
+			if tt.setup != nil {
+				tt.setup(e)
+			}
+			for i, r := range tt.runs {
+				cfg := baseConfig()
+				r.set(e, cfg)
+				_, log, err := e.plainRun(t.Context(), cfg)
+				if (err != nil) != r.wantErr {
+					t.Fatalf("run %d: error %v, want one: %v\n%s", i+1, err, r.wantErr, log)
+				}
+				if long := longLines(log); len(long) > 0 {
+					t.Errorf("run %d: lines over %d characters:\n%s\n\nthe log:\n%s", i+1, maxLogLine, strings.Join(long, "\n"), log)
+				}
 			}
 		})
 	}

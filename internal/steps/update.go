@@ -23,7 +23,7 @@ func (updateStep) Skip(s *State) string {
 	case !s.cfg.WantsUpdate():
 		return skipNoUpdate
 	case s.Continued && s.Status != storeapi.StatusPendingCommit:
-		return committedEarlier(s)
+		return skipCommittedEarlier
 	}
 	return ""
 }

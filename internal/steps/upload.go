@@ -30,7 +30,7 @@ func (uploadStep) Skip(s *State) string {
 	case len(s.cfg.Packages) == 0:
 		return "no packages given"
 	case s.sub != nil && s.Status != storeapi.StatusPendingCommit && s.Status != "":
-		return committedEarlier(s)
+		return skipCommittedEarlier
 	}
 	return ""
 }

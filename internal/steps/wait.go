@@ -196,7 +196,7 @@ func (s *State) timedOut(waited time.Duration) error {
 // failed turns a failure status into reporter events and the error.
 func (s *State) failed(fellBack bool) error {
 	for _, e := range s.Errors {
-		s.rep.Error(e.Code, fmt.Sprintf("%s: %s", s.target(), detailText(e)))
+		s.rep.Error(e.Code, fmt.Sprintf("%s: %s", s.target(), detailsOrCode(e)))
 	}
 	s.reportWarnings()
 	if len(s.Reports) > 0 {
@@ -215,6 +215,6 @@ func (s *State) failed(fellBack bool) error {
 
 func (s *State) reportWarnings() {
 	for _, w := range s.Warnings {
-		s.rep.Warning(w.Code, fmt.Sprintf("%s: %s", s.target(), detailText(w)))
+		s.rep.Warning(w.Code, fmt.Sprintf("%s: %s", s.target(), detailsOrCode(w)))
 	}
 }
