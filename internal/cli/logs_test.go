@@ -6,9 +6,9 @@ import (
 	"testing"
 )
 
-// maxProgressLine is DESIGN.md's limit on a progress line ("HTTP
-// behaviour").
-const maxProgressLine = 120
+// maxProgressLine is the longest a progress line may be: under the 120
+// characters of DESIGN.md ("HTTP behaviour").
+const maxProgressLine = 119
 
 var (
 	versionLineRE = regexp.MustCompile(`(?m)\Astoreflight \S+$`)
@@ -67,8 +67,8 @@ func TestProgressLines(t *testing.T) {
 }
 
 // The logs a person reads: the demo, a rollout-only run, a run that times
-// out and a run the pipeline refuses keep every progress line under 120
-// characters, and read as the reviewed golden files show.
+// out and a run the pipeline refuses keep every progress line (the failure's
+// too) under 120 characters, and read as the reviewed golden files show.
 func TestLogsReadWell(t *testing.T) {
 	t.Parallel()
 	rehearsal := []string{"--simulate", "--application-id=9NBLGGH4R315", "--flight-name=Beta testers"}
@@ -102,7 +102,7 @@ func TestLogsReadWell(t *testing.T) {
 			}
 			for _, l := range lines {
 				if n := len([]rune(l)); n > maxProgressLine {
-					t.Errorf("a progress line of %d characters, over %d:\n%s", n, maxProgressLine, l)
+					t.Errorf("a progress line of %d characters, not under %d:\n%s", n, maxProgressLine+1, l)
 				}
 			}
 			golden(t, tt.name+".golden.log", normaliseLog(log))

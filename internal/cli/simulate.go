@@ -80,7 +80,7 @@ func simulate(ctx context.Context, cfg *config.Config, rep ci.Reporter) (*steps.
 	// the demo showing every status, the same way each time.
 	deps := steps.Deps{Store: store, Reporter: rep, Clock: clk, UploadTransport: sim.HTTPClient(),
 		Rand: func() float64 { return 0.5 }}
-	rep.Notice("simulator", "running against the built-in Store simulator: no account, no network; simulated time passes instantly")
+	rep.Notice("simulator", "running against the built-in Store simulator: no account, no network; simulated time passes at once")
 
 	if !demo {
 		deps.Config = cfg

@@ -10,10 +10,10 @@ import (
 	"github.com/storeflight/storeflight/internal/storeapi"
 )
 
-// maxLogLine is the longest progress line the log aims for (DESIGN.md,
-// "HTTP behaviour"): longer texts are cut into a headline and indented
-// continuation lines.
-const maxLogLine = 120
+// maxLogLine is the longest progress line the log aims for: under the 120
+// characters of DESIGN.md ("HTTP behaviour"). Longer texts are cut into a
+// headline and indented continuation lines.
+const maxLogLine = 119
 
 // Skip reasons that several steps share, so that the runner's one
 // "skipped:" line names them together.

@@ -190,18 +190,19 @@ func (e *Ending) lines() []string {
 }
 
 // breakHeadline cuts a headline longer than maxHeadline after its first
-// ": " past the step's name, where what failed ends and why begins.
+// ": " past the step's name, where what failed ends and why begins. It
+// never cuts a phrase in two, so one with no such place stays whole.
 func breakHeadline(head string) []string {
-	const minHead = 20
-	if utf8.RuneCountInString(head) <= maxHeadline || len(head) <= minHead {
+	const minHead, minRest = 20, 24
+	if utf8.RuneCountInString(head) <= maxHeadline {
 		return []string{head}
 	}
-	i := strings.Index(head[minHead:], ": ")
-	if i < 0 {
-		return []string{head}
+	for i := minHead; i+2+minRest <= len(head); i++ {
+		if strings.HasPrefix(head[i:], ": ") {
+			return []string{head[:i+1], head[i+2:]}
+		}
 	}
-	i += minHead
-	return []string{head[:i+1], head[i+2:]}
+	return []string{head}
 }
 
 // splitClauses cuts a message into its lines and its "; " clauses, the

@@ -182,7 +182,7 @@ func (s *State) waitReached(ctx context.Context, held bool) error {
 // leads with the timeout.
 func (s *State) timedOut(waited time.Duration) error {
 	s.TimedOut = true
-	msg := fmt.Sprintf("%s is still %s after waiting %s for it to be %s", s.target(), s.Status, waited.Round(time.Second), s.cfg.WaitFor)
+	msg := fmt.Sprintf("%s is still %s after waiting %s; wait-for: %s not reached", s.target(), s.Status, waited.Round(time.Second), s.cfg.WaitFor)
 	if s.cfg.OnTimeout == config.OnTimeoutPass {
 		// The summary leads with the timeout; the notice is for the log.
 		s.rep.Notice("storeflight", msg+"\non-timeout: pass lets the job pass; a re-run with the same inputs continues the wait")
