@@ -52,7 +52,7 @@ func resolveFollowUp(ctx context.Context, s *State, pending, published string) e
 			s.rep.Infof("pending submission %s, the release in flight, ended %s", sub.id(), sub.status())
 			return s.failed(false)
 		case sub.status() == storeapi.StatusPendingCommit:
-			s.notice("pending submission %s is an uncommitted draft (PendingCommit): nothing is in flight; "+
+			s.notice("pending submission %s is an uncommitted draft (PendingCommit): nothing is in flight\n"+
 				"this run acts on the last published submission %s", sub.id(), orNone(published))
 		}
 	}
@@ -113,7 +113,7 @@ func checkInFlightPackages(ctx context.Context, s *State) {
 		}
 		same = append(same, p.FileName+" "+p.Version)
 	}
-	s.rep.Warning("packages", fmt.Sprintf("%s holds no package that the last published submission %s lacks (%s)\n"+
-		"the release's packages may have been dropped in pre-processing: check it in Partner Center",
+	s.rep.Warning("packages", fmt.Sprintf("%s holds no package new to last published submission %s\n"+
+		"its packages: %s\nthe release's packages may have been dropped in pre-processing: check it in Partner Center",
 		s.target(), base.id(), strings.Join(same, ", ")))
 }

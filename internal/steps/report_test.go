@@ -239,6 +239,24 @@ func TestLogLinesFit(t *testing.T) {
 				{set: func(e *env, c *config.Config) { release(e, c); c.WaitFor = config.WaitPublished }, wantErr: true},
 				{set: func(e *env, c *config.Config) { release(e, c) }, wantErr: true},
 			}},
+		{name: "a Manual release waiting in Release, then a raise past a complete rollout",
+			seed: publishedWithRollout(100, "PackageRolloutComplete"),
+			runs: []step{
+				{set: func(e *env, c *config.Config) {
+					c.Packages = []config.Package{e.pkg("app.msix", "1.1.0.0")}
+					c.TargetPublishMode, c.WaitFor = "Manual", config.WaitPublished
+				}},
+				{set: func(e *env, c *config.Config) { c.SubmissionID, c.RolloutPercentage = publishedID, ptr(50.0) }},
+				{set: func(e *env, c *config.Config) { c.SubmissionID, c.FinalizeRollout = publishedID, true }},
+			}},
+		{name: "follow-ups past a draft and a release with only the old packages",
+			seed: publishedWithRolloutAndPending(&storefake.SeedSubmission{ID: pendingID, Status: "Certification",
+				Packages: []storefake.SeedPackage{{FileName: "app.msix", Version: "1.0.0.0"}}}),
+			runs: []step{{set: func(e *env, c *config.Config) { c.WaitFor = config.WaitCertified }}}},
+		{name: "a follow-up past an uncommitted draft",
+			seed: publishedWithRolloutAndPending(&storefake.SeedSubmission{ID: pendingID,
+				Packages: []storefake.SeedPackage{{FileName: "other.msix", FileStatus: "PendingUpload"}}}),
+			runs: []step{{set: func(e *env, c *config.Config) { c.FinalizeRollout = true }}}},
 		{name: "lost commit answers",
 			seed:  flightSeed(nil, nil),
 			setup: func(e *env) { e.fake.Inject(storefake.Fault{Method: "POST", Path: "/commit", Status: 503, Times: -1}) },

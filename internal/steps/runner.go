@@ -118,6 +118,7 @@ func runStep(ctx context.Context, s *State, st Step) error {
 	}
 	end := s.rep.Group(s.groupTitle(name))
 	defer end()
+	s.step = name
 	start := s.clock.Now()
 	err := st.Run(ctx, s)
 	rec := StepRecord{Name: name, Duration: s.clock.Now().Sub(start)}

@@ -148,6 +148,8 @@ type stepDeps struct {
 	// localVersions maps a package's ZIP name to its manifest version
 	// ("" when unreadable).
 	localVersions map[string]string
+	// step is the step running; it titles the step's notices.
+	step string
 }
 
 // uploadDeps tunes the blob upload (see Deps).
@@ -248,10 +250,13 @@ func rolloutCopy(r *storeapi.PackageRollout) *storeapi.PackageRollout {
 	return &c
 }
 
+// notice records a notice for the summary and reports it, titled by the
+// step. A line break in it starts a continuation line in the log; the
+// summary joins the lines.
 func (s *State) notice(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	s.Notices = append(s.Notices, msg)
-	s.rep.Notice("storeflight", msg)
+	s.rep.Notice(s.step, msg)
 }
 
 // plan records one action a dry run would take.

@@ -161,8 +161,8 @@ func (s *State) jitter(d time.Duration) time.Duration {
 
 func (s *State) waitReached(ctx context.Context, held bool) error {
 	if held {
-		s.notice("%s waits in Release (publish mode %s) until it is released in Partner Center or its date comes; "+
-			"wait-for: published counts Release as reached", s.target(), s.publishMode())
+		s.notice("the submission waits in Release (publish mode %s) until released in Partner Center or on its date\n"+
+			"so wait-for: published counts Release as reached", s.publishMode())
 	} else {
 		s.rep.Infof("reached %s (wait-for: %s)", s.Status, s.cfg.WaitFor)
 	}
@@ -185,7 +185,7 @@ func (s *State) timedOut(waited time.Duration) error {
 	msg := fmt.Sprintf("%s is still %s after waiting %s; wait-for: %s not reached", s.target(), s.Status, waited.Round(time.Second), s.cfg.WaitFor)
 	if s.cfg.OnTimeout == config.OnTimeoutPass {
 		// The summary leads with the timeout; the notice is for the log.
-		s.rep.Notice("storeflight", msg+"\non-timeout: pass lets the job pass; a re-run with the same inputs continues the wait")
+		s.rep.Notice(s.step, msg+"\non-timeout: pass lets the job pass; a re-run with the same inputs continues the wait")
 		s.Outcome = OutcomeTimedOut
 		s.Ending = &Ending{Step: "wait", What: msg + " (on-timeout: pass lets the job pass)", Next: nextTimedOut}
 		return nil
