@@ -38,8 +38,9 @@ func playRetailDemo(ctx context.Context, deps steps.Deps, base *config.Config, d
 	cfg.Packages, cfg.PackageMode, cfg.ReleaseNotesDir = []config.Package{pkg}, config.PackageSupersede, notes
 	cfg.RolloutPercentage, cfg.WaitFor, cfg.FinalizeRollout = &ten, config.WaitPublished, false
 	rep.Infof("")
-	rep.Infof("=== retail demo: the app's own submission (target: app) with %s superseding the Desktop package, "+
-		"the Xbox package kept, \"What's new\" in en-us and de-de, at a 10%% rollout", pkg.ZIPName)
+	rep.Infof("=== retail demo: the app's own submission (target: app), at a 10%% rollout")
+	rep.Infof("    %s supersedes the Desktop package, the Xbox one stays", pkg.ZIPName)
+	rep.Infof("    \"What's new\" in en-us and de-de")
 	deps.Config = &cfg
 	st, err := steps.Run(ctx, deps)
 	if err != nil {
@@ -49,7 +50,7 @@ func playRetailDemo(ctx context.Context, deps steps.Deps, base *config.Config, d
 		rep.Warning("summary", err.Error())
 	}
 	out := st.Outputs()
-	rep.Infof("retail demo outputs: submission-id %s, submission-status %s, rollout-percentage %s, flight-id empty",
+	rep.Infof("retail demo outputs: submission-id %s, status %s, rollout-percentage %s, flight-id empty",
 		out[steps.OutSubmissionID], out[steps.OutSubmissionStatus], out[steps.OutRolloutPercentage])
 	return st, nil
 }

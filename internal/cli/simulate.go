@@ -85,7 +85,7 @@ func simulate(ctx context.Context, cfg *config.Config, rep ci.Reporter) (*steps.
 	// the demo showing every status, the same way each time.
 	deps := steps.Deps{Store: store, Reporter: rep, Clock: clk, UploadTransport: sim.HTTPClient(),
 		Rand: func() float64 { return 0.5 }}
-	rep.Notice("simulator", "running against the built-in Store simulator: no account, no network; simulated time passes instantly")
+	rep.Notice("simulator", "running against the built-in Store simulator: no account, no network; simulated time passes at once")
 
 	if !demo {
 		deps.Config = cfg
@@ -150,7 +150,7 @@ func demoRuns(base *config.Config, pkg config.Package) []demoRun {
 	}
 	ten, fifty := 10.0, 50.0
 	return []demoRun{
-		{"release job: new flight submission with " + pkg.ZIPName + " at a 10% rollout, waiting until published",
+		{"release job: ship " + pkg.ZIPName + " at a 10% rollout, wait until published",
 			with(func(c *config.Config) {
 				c.Packages = []config.Package{pkg}
 				c.RolloutPercentage = &ten

@@ -41,7 +41,7 @@ func changeAtMostOnce[T any](ctx context.Context, s *State, what string, conflic
 		if !unknown && !(conflictMayBeDone && errors.Is(err, storeapi.ErrConflict)) {
 			return zero, err
 		}
-		s.rep.Infof("%s: the answer was unclear (%v); reading the state to see whether it took effect", what, err)
+		s.rep.Infof("%s: %s; checking whether it took effect", what, unclearAnswer(err))
 		cur, applied, rerr := check()
 		if rerr != nil {
 			return zero, errors.Join(err, fmt.Errorf("read the state after it: %w", rerr))
@@ -54,7 +54,8 @@ func changeAtMostOnce[T any](ctx context.Context, s *State, what string, conflic
 			return zero, err
 		}
 		if attempt == maxChangeAttempts {
-			return zero, fmt.Errorf("%s: %d attempts in a row got no answer, and the Store shows none took effect; re-run with the same inputs to try again: %w", what, attempt, err)
+			// The caller's error names the change.
+			return zero, fmt.Errorf("%d attempts in a row got no clear answer, and the Store shows none took effect; re-run with the same inputs to try again: %w", attempt, err)
 		}
 		s.rep.Infof("%s did not take effect; sending it again in %s (attempt %d of %d)", what, delay, attempt+1, maxChangeAttempts)
 		if err := s.clock.Sleep(ctx, delay); err != nil {

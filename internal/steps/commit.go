@@ -25,11 +25,11 @@ func (commitStep) Name() string { return "commit" }
 func (commitStep) Skip(s *State) string {
 	switch {
 	case !s.cfg.WantsUpdate():
-		return "no update: nothing to commit"
+		return skipNoUpdate
 	case !s.cfg.Commit:
-		return "commit: false (the submission stays PendingCommit)"
+		return "commit: false, the submission stays PendingCommit"
 	case s.Status != "" && s.Status != storeapi.StatusPendingCommit:
-		return fmt.Sprintf("%s is %s: already committed", s.target(), s.Status)
+		return skipCommittedEarlier
 	}
 	return ""
 }
@@ -58,7 +58,7 @@ func (commitStep) Run(ctx context.Context, s *State) error {
 		status = storeapi.StatusCommitStarted
 	}
 	s.observe(status, &st.StatusDetails)
-	s.rep.Infof("committed %s (status %s)", s.target(), status)
+	s.rep.Infof("committed (status %s)", status)
 	if s.cfg.WaitFor == config.WaitNone {
 		s.notePackagesUnchecked()
 	}

@@ -42,6 +42,15 @@ func (e *SubmissionFailedError) Error() string {
 	return b.String()
 }
 
+// detailsOrCode is a detail's text for an annotation whose title is its
+// code.
+func detailsOrCode(d storeapi.StatusDetail) string {
+	if d.Details == "" {
+		return d.Code
+	}
+	return d.Details
+}
+
 func detailText(d storeapi.StatusDetail) string {
 	switch {
 	case d.Code == "":

@@ -14,7 +14,7 @@ func (finalizeStep) Name() string { return "finalize" }
 
 func (finalizeStep) Skip(s *State) string {
 	if !s.cfg.FinalizeRollout {
-		return "finalize-rollout not asked for"
+		return skipNotAskedFor
 	}
 	return ""
 }
@@ -33,6 +33,6 @@ func (finalizeStep) Run(ctx context.Context, s *State) error {
 		return err
 	}
 	s.inEffect(finalizeChange)
-	s.rep.Infof("finalized the rollout of %s (it was at %s%%): every user now gets its packages", s.target(), formatPct(r.PackageRolloutPercentage))
+	s.rep.Infof("finalized the rollout (it was at %s%%): every user now gets its packages", formatPct(r.PackageRolloutPercentage))
 	return nil
 }

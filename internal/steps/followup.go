@@ -34,7 +34,7 @@ func resolveFollowUp(ctx context.Context, s *State, pending, published string) e
 		switch {
 		case inFlight[sub.status()]:
 			s.setSubmission(sub)
-			s.rep.Infof("acting on pending submission %s (status %s), the release in flight", sub.id(), sub.status())
+			s.rep.Infof("acting on pending submission %s (%s), the release in flight", sub.id(), sub.status())
 			if err := readRolloutBefore(ctx, s); err != nil {
 				return err
 			}
@@ -52,7 +52,8 @@ func resolveFollowUp(ctx context.Context, s *State, pending, published string) e
 			s.rep.Infof("pending submission %s, the release in flight, ended %s", sub.id(), sub.status())
 			return s.failed(false)
 		case sub.status() == storeapi.StatusPendingCommit:
-			s.notice("pending submission %s is an uncommitted draft (PendingCommit): nothing is in flight, so this run acts on the last published submission %s", sub.id(), orNone(published))
+			s.notice("pending submission %s is an uncommitted draft (PendingCommit): nothing is in flight\n"+
+				"this run acts on the last published submission %s", sub.id(), orNone(published))
 		}
 	}
 	if published == "" {
@@ -63,7 +64,7 @@ func resolveFollowUp(ctx context.Context, s *State, pending, published string) e
 		return err
 	}
 	s.setSubmission(sub)
-	s.rep.Infof("acting on the last published submission %s (status %s)", sub.id(), sub.status())
+	s.rep.Infof("acting on the last published submission %s (%s)", sub.id(), sub.status())
 	return readRolloutBefore(ctx, s)
 }
 
@@ -112,6 +113,7 @@ func checkInFlightPackages(ctx context.Context, s *State) {
 		}
 		same = append(same, p.FileName+" "+p.Version)
 	}
-	s.rep.Warning("packages", fmt.Sprintf("%s holds no package that the last published submission %s lacks (%s): the release's packages may have been dropped in pre-processing; check it in Partner Center",
+	s.rep.Warning("packages", fmt.Sprintf("%s holds no package new to last published submission %s\n"+
+		"its packages: %s\nthe release's packages may have been dropped in pre-processing: check it in Partner Center",
 		s.target(), base.id(), strings.Join(same, ", ")))
 }

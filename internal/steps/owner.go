@@ -17,7 +17,8 @@ type owner interface {
 	// too ("flight ..." or "app ...").
 	label() string
 	name() string
-	// submissionLabel names one of its submissions ("(new)" for none yet).
+	// submissionLabel names one of its submissions ("(new)" for none yet)
+	// where the owner's ID was given before: the flight by its name.
 	submissionLabel(id string) string
 	key(submissionID string) storeapi.SubmissionKey
 	// empty is a submission of its kind with nothing in it: what a create
@@ -88,7 +89,10 @@ func (t *flightOwner) label() string {
 func (t *flightOwner) name() string { return "flight " + t.label() }
 
 func (t *flightOwner) submissionLabel(id string) string {
-	return fmt.Sprintf("submission %s of flight %s", orNew(id), t.label())
+	if t.friendlyName == "" {
+		return fmt.Sprintf("submission %s of flight %s", orNew(id), t.flightID)
+	}
+	return fmt.Sprintf("submission %s of flight %q", orNew(id), t.friendlyName)
 }
 
 func (t *flightOwner) refs() (string, string) { return t.pending, t.lastPublished }

@@ -40,7 +40,7 @@ func (s *State) checkProcessedPackages(ctx context.Context) error {
 		}
 	}
 	if len(missing) == 0 {
-		s.rep.Infof("after pre-processing, %s holds every package this run uploaded", s.target())
+		s.rep.Infof("after pre-processing, the submission holds every package this run uploaded")
 		return nil
 	}
 	return fmt.Errorf("after pre-processing, %s lacks %s: the Store dropped it, most likely as malformed, and the submission goes on with the packages it holds (%s); "+
@@ -72,6 +72,6 @@ func (s *State) notePackagesUnchecked() {
 	if s.packagesChecked || len(s.cfg.Packages) == 0 || s.dryRun() {
 		return
 	}
-	s.rep.Infof("the packages were not checked after pre-processing (%s is %s): the Store can still drop a malformed one; "+
-		"re-run with the same inputs and wait-for: %s or %s to check them", s.target(), orNone(string(s.Status)), config.WaitCertified, config.WaitPublished)
+	s.rep.Infof("packages not checked after pre-processing (status %s): the Store can still drop a malformed one\n"+
+		"  re-run with the same inputs and wait-for: %s or %s to check them", orNone(string(s.Status)), config.WaitCertified, config.WaitPublished)
 }

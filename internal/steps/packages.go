@@ -96,10 +96,9 @@ func supersededBy(p storeapi.Package, files []config.Package, ids map[string]msi
 		}
 	}
 	if byArchitecture {
-		return "", "no new package shares one of its architectures (" + strings.Join(oldArchs, ", ") + ")"
+		return "", "no new package for " + strings.Join(oldArchs, ", ")
 	}
-	return "", "no new package shares both its device family (" + strings.Join(oldFamilies, ", ") +
-		") and one of its architectures (" + strings.Join(oldArchs, ", ") + ")"
+	return "", "no new package for " + strings.Join(oldFamilies, ", ") + " on " + strings.Join(oldArchs, ", ")
 }
 
 // overlap returns a value both lists hold, ignoring case; with neutral, a

@@ -176,7 +176,7 @@ func TestRolloutOnly(t *testing.T) {
 			name:       "raise a halted rollout refused",
 			seed:       publishedWithRollout(0, "PackageRolloutStopped"),
 			set:        func(c *config.Config) { c.RolloutPercentage = ptr(50.0) },
-			wantErr:    "rollout-percentage cannot be applied: the rollout of submission " + publishedID + ` of flight "Beta" (` + flightID + ") is halted (PackageRolloutStopped)",
+			wantErr:    "rollout-percentage cannot be applied: the rollout of submission " + publishedID + " is halted (PackageRolloutStopped)",
 			wantStatus: "PackageRolloutStopped", wantPct: 0,
 		},
 		{
@@ -198,8 +198,9 @@ func TestRolloutOnly(t *testing.T) {
 			if tt.wantErr == "" && err != nil {
 				t.Fatalf("Run: %v", err)
 			}
-			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
-				t.Fatalf("Run error %v, want one containing %q", err, tt.wantErr)
+			var se *StepError
+			if tt.wantErr != "" && (!errors.As(err, &se) || !strings.Contains(se.Err.Error(), tt.wantErr)) {
+				t.Fatalf("Run error %v, want a step's error containing %q", err, tt.wantErr)
 			}
 			var posts []string
 			for _, c := range e.changes() {
@@ -504,6 +505,11 @@ func TestTimeoutThenRerun(t *testing.T) {
 	if s.Outputs()["submission-id"] != first || s.Outputs()["submission-status"] == "" {
 		t.Errorf("outputs on timeout: %v", s.Outputs())
 	}
+	// The summary leads with the timeout and what the next run does.
+	if s.Outcome != OutcomeTimedOut || s.Ending == nil || s.Ending.Next != nextTimedOut {
+		t.Errorf("outcome %q, ending %+v; want timed out, and what the next run does", s.Outcome, s.Ending)
+	}
+	golden(t, "timed-out.golden.md", s.SummaryMarkdown())
 
 	// A re-run with the same inputs continues the same submission.
 	s, err = e.run(t.Context(), cfg)
@@ -541,6 +547,11 @@ func TestOnTimeoutPass(t *testing.T) {
 	}
 	if !s.TimedOut || len(e.rep.of("notice")) != 1 {
 		t.Errorf("timed out %v, notices %v", s.TimedOut, e.rep.of("notice"))
+	}
+	// The job passes, and its summary still leads with the timeout.
+	if md := s.SummaryMarkdown(); !strings.HasPrefix(md, "## storeflight: timed out\n\n**wait timed out**: submission "+s.SubmissionID+" is still PreProcessing") ||
+		!strings.Contains(md, "on-timeout: pass lets the job pass") || !strings.Contains(md, "the next run continues the wait") {
+		t.Errorf("summary does not lead with the timeout and what the next run does:\n%s", md)
 	}
 	if st := s.Outputs()["submission-status"]; st != "PreProcessing" {
 		t.Errorf("submission-status %q, want PreProcessing", st)
@@ -810,8 +821,15 @@ func TestCancelDuringWait(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v, want context.Canceled", err)
 	}
-	if !s.Interrupted || !e.rep.contains("re-run with the same inputs") || !e.rep.contains(s.SubmissionID) {
-		t.Errorf("the log does not give the last state and how to continue:\n%s", e.rep.text())
+	// The caller logs the error: it gives the last state and how to continue.
+	if !s.Interrupted || s.Outcome != OutcomeInterrupted || !strings.Contains(err.Error(), "re-run with the same inputs") || !strings.Contains(err.Error(), s.SubmissionID) {
+		t.Errorf("interrupted %v, outcome %q; the error does not give the last state and how to continue:\n%s", s.Interrupted, s.Outcome, err)
+	}
+	// So does the summary, first.
+	want := "## storeflight: interrupted\n\n**wait interrupted**: last known state: submission " + s.SubmissionID +
+		", status CommitStarted\n\n- **Next**: re-run with the same inputs to continue\n\n"
+	if got := s.SummaryMarkdown(); !strings.HasPrefix(got, want) {
+		t.Errorf("summary starts\n%s\nwant\n%s", got[:min(len(got), len(want))], want)
 	}
 	if s.Outputs()["submission-id"] == "" {
 		t.Errorf("no outputs on interruption")
@@ -823,17 +841,29 @@ func TestSkipLines(t *testing.T) {
 	e := newEnv(t, quickStages(), publishedWithRollout(10, ""))
 	cfg := baseConfig()
 	cfg.RolloutPercentage = ptr(20.0)
-	if _, err := e.run(t.Context(), cfg); err != nil {
+	s, err := e.run(t.Context(), cfg)
+	if err != nil {
 		t.Fatal(err)
 	}
 	var skipped []string
 	for _, ev := range e.rep.of("info") {
-		if i := strings.Index(ev.Msg, ": skipped: "); i > 0 {
-			skipped = append(skipped, ev.Msg[:i])
+		if strings.HasPrefix(ev.Msg, "skipped") {
+			skipped = append(skipped, ev.Msg)
 		}
 	}
-	if diff := cmp.Diff([]string{"update", "upload", "commit", "wait", "finalize"}, skipped); diff != "" {
+	want := []string{"skipped: update, upload, commit (no update input); wait (wait-for: none); finalize (not asked for)"}
+	if diff := cmp.Diff(want, skipped); diff != "" {
 		t.Errorf("skip lines (-want +got):\n%s", diff)
+	}
+	// The record keeps each step for the summary.
+	var recorded []string
+	for _, r := range s.Steps {
+		if r.Skipped != "" {
+			recorded = append(recorded, r.Name)
+		}
+	}
+	if diff := cmp.Diff([]string{"update", "upload", "commit", "wait", "finalize"}, recorded); diff != "" {
+		t.Errorf("skipped steps recorded (-want +got):\n%s", diff)
 	}
 }
 
@@ -903,8 +933,8 @@ func TestDryRunRollout(t *testing.T) {
 		t.Errorf("a dry run changed things: %v", c)
 	}
 	want := []string{
-		`raise the rollout of submission ` + publishedID + ` of flight "Beta" (` + flightID + `) from 10% to 25%`,
-		`finalize the rollout of submission ` + publishedID + ` of flight "Beta" (` + flightID + `) (now at 10%)`,
+		`raise the rollout of submission ` + publishedID + ` from 10% to 25%`,
+		`finalize the rollout of submission ` + publishedID + ` (now at 10%)`,
 	}
 	if diff := cmp.Diff(want, s.Plan); diff != "" {
 		t.Errorf("plan (-want +got):\n%s", diff)

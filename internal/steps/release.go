@@ -42,7 +42,7 @@ func resolveForUpdate(ctx context.Context, s *State, pending, published string) 
 		case rec.Verdict == ownSubmission && (!failureStatuses[sub.status()] || s.cfg.PendingSubmission != config.PendingReplace):
 			return s.continueWith(ctx, sub, "pending")
 		case rec.Verdict == ownSubmission:
-			s.rep.Infof("pending submission %s holds this run's packages but ended %s: replacing it, as pending-submission: replace asks", sub.id(), sub.status())
+			s.rep.Infof("pending submission %s holds this run's packages but ended %s: replacing it (pending-submission: replace)", sub.id(), sub.status())
 			others = sub
 		case rec.Verdict == untouchedClone:
 			return s.takeOver(ctx, sub, rec, publishedSub)
@@ -102,10 +102,12 @@ func (s *State) recogniseUntilDecided(ctx context.Context, id string, lastPublis
 		if !now.Before(deadline) {
 			s.setSubmission(sub)
 			s.TimedOut = true
-			return nil, rec, fmt.Errorf("%w: pending submission %s is %s and the Store does not know the version of its new packages yet, so storeflight cannot tell whether it is this run's earlier release (%s); re-run with the same inputs to continue",
+			return nil, rec, fmt.Errorf("%w: pending submission %s is %s and the Store does not know the version of its new packages yet; "+
+				"until it does, storeflight cannot tell whether it is this run's earlier release; %s",
 				ErrTimedOut, sub.id(), sub.status(), strings.Join(rec.Reasons, "; "))
 		}
-		s.rep.Infof("pending submission %s is %s: %s; reading it again in %s", sub.id(), sub.status(), strings.Join(rec.Reasons, "; "), s.cfg.PollInterval)
+		s.rep.Infof("pending submission %s (%s): the Store does not know its new packages' versions yet; reading it again in %s", sub.id(), sub.status(), s.cfg.PollInterval)
+		s.rep.Debugf("pending submission %s: %s", sub.id(), strings.Join(rec.Reasons, "; "))
 		if err := s.clock.Sleep(ctx, min(s.cfg.PollInterval, deadline.Sub(now))); err != nil {
 			return nil, recognition{}, err
 		}
@@ -179,7 +181,7 @@ func applyPendingPolicy(ctx context.Context, s *State, pendingSub submission) (r
 func deletePending(ctx context.Context, s *State, sub submission, why string) error {
 	s.Deleted = sub.id()
 	if s.dryRun() {
-		s.plan("delete pending submission %s (status %s), %s", sub.id(), sub.status(), why)
+		s.plan("delete pending submission %s (%s), %s", sub.id(), sub.status(), why)
 		if madeInPartnerCenter(sub) {
 			s.Plan = append(s.Plan, "  it has no upload URL: it was most likely made in Partner Center, and the Store refuses to delete such a submission through the API")
 		}
@@ -192,7 +194,7 @@ func deletePending(ctx context.Context, s *State, sub submission, why string) er
 	if err != nil && !errors.Is(err, storeapi.ErrNotFound) {
 		return fmt.Errorf("delete pending submission %s: %w", sub.id(), err)
 	}
-	s.rep.Infof("deleted pending submission %s (status %s), %s", sub.id(), sub.status(), why)
+	s.rep.Infof("deleted pending submission %s (%s), %s", sub.id(), sub.status(), why)
 	return nil
 }
 
@@ -205,9 +207,10 @@ func deletePending(ctx context.Context, s *State, sub submission, why string) er
 func (s *State) continueWith(ctx context.Context, sub submission, which string) error {
 	s.setSubmission(sub)
 	s.Continued = true
-	s.rep.Infof("the %s submission %s (status %s) is this run's earlier one (it holds this run's packages, or the values its inputs set): continuing it instead of starting another", which, sub.id(), sub.status())
+	s.rep.Infof("continuing the %s submission %s (%s): an earlier run of these inputs left it", which, sub.id(), sub.status())
+	s.rep.Debugf("it holds this run's packages, or the values its inputs set")
 	if failureStatuses[sub.status()] {
-		s.rep.Infof("submission %s, this run's earlier attempt, ended %s; to start over with the same packages set pending-submission: replace, or delete it in Partner Center", sub.id(), sub.status())
+		s.rep.Infof("submission %s, this run's earlier attempt, ended %s", sub.id(), sub.status())
 		return s.failed(false)
 	}
 	if err := readRolloutBefore(ctx, s); err != nil {
@@ -266,7 +269,8 @@ func (s *State) takeOver(ctx context.Context, sub submission, rec recognition, p
 	s.setSubmission(sub)
 	s.TakenOver = true
 	s.clonedFrom = published
-	s.rep.Infof("pending submission %s is %s: taking it over whatever pending-submission says, since it holds nobody's work", sub.id(), strings.Join(rec.Reasons, "; "))
+	s.rep.Infof("taking over pending submission %s: an untouched copy of the last published one, it holds nobody's work", sub.id())
+	s.rep.Debugf("pending submission %s: %s", sub.id(), strings.Join(rec.Reasons, "; "))
 	return s.ensureUploadURL(ctx, true)
 }
 
@@ -336,7 +340,7 @@ func handlePreviousRollout(ctx context.Context, s *State, publishedID string) er
 	verb := change.verb
 	s.PreviousRolloutID = publishedID
 	if s.dryRun() {
-		s.plan("%s the rollout of last published submission %s (at %s%%), as previous-rollout: %s asks", verb, publishedID, pct, verb)
+		s.plan("%s the rollout of last published submission %s (at %s%%), as previous-rollout asks", verb, publishedID, pct)
 		s.PreviousRollout = verb
 		return nil
 	}
@@ -345,7 +349,7 @@ func handlePreviousRollout(ctx context.Context, s *State, publishedID string) er
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	s.PreviousRollout = change.done
-	s.notice("%s the rollout of last published submission %s (it was at %s%%) before creating a new submission, as previous-rollout: %s asks", s.PreviousRollout, publishedID, pct, verb)
+	s.notice("%s the rollout of last published submission %s (it was at %s%%)\nbefore creating a new one, as previous-rollout: %s asks", s.PreviousRollout, publishedID, pct, verb)
 	return nil
 }
 
@@ -360,10 +364,10 @@ func createSubmission(ctx context.Context, s *State, published submission) error
 	}
 	if s.dryRun() {
 		if published != nil {
-			s.plan("create a new submission in %s (a copy of last published submission %s)", s.owner.name(), published.id())
+			s.plan("create a new submission (a copy of last published submission %s)", published.id())
 			s.sub = published.plannedClone()
 		} else {
-			s.plan("create a new submission in %s", s.owner.name())
+			s.plan("create a new submission")
 			s.sub = s.owner.empty()
 		}
 		return nil
@@ -384,7 +388,7 @@ func createSubmission(ctx context.Context, s *State, published submission) error
 		return fmt.Errorf("create submission in %s: %w", s.owner.name(), err)
 	}
 	s.setSubmission(sub)
-	s.rep.Infof("created submission %s in %s", sub.id(), s.owner.name())
+	s.rep.Infof("created submission %s", sub.id())
 	return nil
 }
 
@@ -403,7 +407,7 @@ func (s *State) ensureUploadURL(ctx context.Context, recreate bool) error {
 		return nil
 	}
 	id := s.sub.id()
-	s.rep.Infof("the upload URL of %s expires at %s (within %s, or already): reading the submission again for a fresh one", s.target(), exp.Format(time.RFC3339), uploadURLMargin)
+	s.rep.Infof("the upload URL of %s expires at %s (within %s, or already): reading it again", s.target(), exp.Format(time.RFC3339), uploadURLMargin)
 	fresh, err := s.owner.get(ctx, id)
 	if err != nil {
 		return err
@@ -416,7 +420,7 @@ func (s *State) ensureUploadURL(ctx context.Context, recreate bool) error {
 	if !recreate {
 		return fmt.Errorf("the upload URL of %s expired (se=%s) and the Store gives no fresh one; it is not this run's own submission, so storeflight does not delete it: delete it in Partner Center, or set pending-submission: replace", s.target(), exp.Format(time.RFC3339))
 	}
-	if err := deletePending(ctx, s, fresh, "to create it again: its upload URL expired and it holds only this run's work"); err != nil {
+	if err := deletePending(ctx, s, fresh, "to create it again: its upload URL expired"); err != nil {
 		return err
 	}
 	s.Continued, s.TakenOver = false, false

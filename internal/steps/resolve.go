@@ -47,7 +47,7 @@ func (resolveStep) Run(ctx context.Context, s *State) error {
 		s.FlightName = flight.FriendlyName
 	}
 	pending, published := s.owner.refs()
-	s.rep.Infof("%s: pending submission %s, last published %s", s.owner.name(), orNone(pending), orNone(published))
+	s.rep.Infof("%s: last published %s, %s", s.owner.name(), orNone(published), pendingText(pending))
 
 	if cfg.WantsUpdate() {
 		readLocalVersions(s)
@@ -104,7 +104,7 @@ func resolveNamed(ctx context.Context, s *State, pending, published string) erro
 		return err
 	}
 	s.setSubmission(sub)
-	s.rep.Infof("acting on submission %s (status %s), as submission-id asks", sub.id(), sub.status())
+	s.rep.Infof("acting on submission %s (%s), as submission-id asks", sub.id(), sub.status())
 	if !s.cfg.WantsUpdate() {
 		return readRolloutBefore(ctx, s)
 	}
@@ -157,7 +157,8 @@ func readLocalVersions(s *State) {
 			if err != nil {
 				why = err.Error()
 			}
-			s.rep.Warning("package version", fmt.Sprintf("the version of %s cannot be read (%s): a submission the Store has processed is never taken for this run's earlier one by its file name alone, so the package is released again", p.ZIPName, why))
+			s.rep.Warning("package version", fmt.Sprintf("the version of %s cannot be read (%s)\n"+
+				"no submission the Store has processed counts as this run's earlier one by file name alone: the package is released again", p.ZIPName, why))
 		}
 		s.localVersions[p.ZIPName] = v
 	}
@@ -168,6 +169,13 @@ func refID(r *storeapi.SubmissionRef) string {
 		return ""
 	}
 	return r.ID
+}
+
+func pendingText(id string) string {
+	if id == "" {
+		return "none pending"
+	}
+	return "pending " + id
 }
 
 func orNone(id string) string {

@@ -19,11 +19,11 @@ func (rolloutStep) Skip(s *State) string {
 	case cfg.HaltRollout:
 		return ""
 	case cfg.RolloutPercentage == nil:
-		return "neither rollout-percentage nor halt-rollout given"
+		return skipNotAskedFor
 	case cfg.WantsUpdate() && s.updateRan:
-		return fmt.Sprintf("rollout-percentage %s%% went into the update of %s", formatPct(*cfg.RolloutPercentage), s.target())
+		return fmt.Sprintf("rollout-percentage %s%% went into the update", formatPct(*cfg.RolloutPercentage))
 	case cfg.WantsUpdate() && s.Status != storeapi.StatusPublished:
-		return fmt.Sprintf("rollout-percentage %s%% is already set on %s by the earlier run that updated it", formatPct(*cfg.RolloutPercentage), s.target())
+		return fmt.Sprintf("rollout-percentage %s%% was set by the earlier run's update", formatPct(*cfg.RolloutPercentage))
 	}
 	return ""
 }
@@ -48,7 +48,8 @@ func publishedRollout(ctx context.Context, s *State, what string) (*storeapi.Pac
 		return nil, nil
 	}
 	if s.Status != storeapi.StatusPublished {
-		return nil, fmt.Errorf("cannot %s %s: it is %s, and the Store changes a rollout only once the submission is Published; use wait-for: published to wait for it first, or run again once it is published", what, s.target(), s.Status)
+		return nil, fmt.Errorf("cannot %s %s: it is %s, and the Store changes a rollout only once the submission is Published; "+
+			"use wait-for: published to wait for it first, or run again once it is published", what, s.target(), s.Status)
 	}
 	if r := s.Rollout.liveRollout(); r != nil {
 		// Read (or changed) earlier in this run; a change made meanwhile by
@@ -70,11 +71,12 @@ func raise(ctx context.Context, s *State, r *storeapi.PackageRollout, pct float6
 	cur := r.PackageRolloutPercentage
 	switch {
 	case pct == cur:
-		s.rep.Infof("the rollout of %s is already at %s%%: nothing to change", s.target(), formatPct(pct))
+		s.rep.Infof("the rollout is already at %s%%: nothing to change", formatPct(pct))
 		note100(s, pct)
 		return nil
 	case pct < cur:
-		s.rep.Warning("rollout", fmt.Sprintf("the rollout of %s is already at %s%%, above rollout-percentage %s%%: nothing to change (the API documents no decrease; halt-rollout: true stops a rollout)", s.target(), formatPct(cur), formatPct(pct)))
+		s.rep.Warning("rollout", fmt.Sprintf("the rollout of %s is already at %s%%, above rollout-percentage %s%%: nothing to change\n"+
+			"the API documents no decrease; halt-rollout: true stops a rollout", s.target(), formatPct(cur), formatPct(pct)))
 		return nil
 	}
 	got, err := changeRollout(ctx, s, fmt.Sprintf("raise the rollout of %s from %s%% to %s%%", s.target(), formatPct(cur), formatPct(pct)),
@@ -84,7 +86,7 @@ func raise(ctx context.Context, s *State, r *storeapi.PackageRollout, pct float6
 	if err != nil || got == nil {
 		return err
 	}
-	s.rep.Infof("raised the rollout of %s from %s%% to %s%%", s.target(), formatPct(cur), formatPct(got.PackageRolloutPercentage))
+	s.rep.Infof("raised the rollout from %s%% to %s%%", formatPct(cur), formatPct(got.PackageRolloutPercentage))
 	note100(s, pct)
 	return nil
 }
@@ -92,7 +94,8 @@ func raise(ctx context.Context, s *State, r *storeapi.PackageRollout, pct float6
 // note100 says that 100% is not finalize, when it matters.
 func note100(s *State, pct float64) {
 	if pct >= 100 && !s.cfg.FinalizeRollout {
-		s.rep.Infof("note: a rollout at 100%% is not finalized: devices that do not support gradual rollout keep the old packages, and the next submission cannot be created until the rollout is finalized (finalize-rollout: true)")
+		s.rep.Infof("note: a rollout at 100%% is not finalized (finalize-rollout: true finalizes it):")
+		s.rep.Infof("  devices without gradual rollout keep the old packages, and no next submission can be created until then")
 	}
 }
 
@@ -106,7 +109,7 @@ func halt(ctx context.Context, s *State, r *storeapi.PackageRollout) error {
 		return err
 	}
 	s.inEffect(haltChange)
-	s.rep.Infof("halted the rollout of %s at %s%%: new and updating users get fallback submission %s", s.target(), formatPct(r.PackageRolloutPercentage), orNone(got.FallbackSubmissionID))
+	s.rep.Infof("halted the rollout at %s%%: new and updating users get fallback submission %s", formatPct(r.PackageRolloutPercentage), orNone(got.FallbackSubmissionID))
 	return nil
 }
 

@@ -3,8 +3,10 @@
 // gradual rollout and finalize it (DESIGN.md, "The pipeline").
 //
 // Each step is a small type in a file of its own. The runner opens a CI log
-// group per step, times it, says in one line why a step was skipped, wraps
-// errors with the step's name and stops at the first failure. A step gets a
+// group per step, headed by the step and its target, times it, says in one
+// line which steps were skipped and why, turns a failure into a
+// *StepError (a headline naming the step, the Store's answer and what to
+// do next) and stops at the first. A step gets a
 // State: what it needs (the inputs, the Store, the reporter, the clock, and
 // the owner of the target submission, a flight or the app: owner.go) and
 // the run's Record, where everything it learns goes and which alone gives
@@ -23,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -74,10 +77,11 @@ func Pipeline() []Step {
 // caller does, from the returned state, whether or not Run failed (see
 // State.Report).
 //
-// The error is one of: ErrTimedOut (exit 3), *SubmissionFailedError,
-// a *config.InputError (exit 2), the context's error when interrupted, or
-// any other failure, Store errors included (exit 1). Each is wrapped with
-// the name of the step that failed.
+// The error is a *StepError naming the step that failed, whose message is
+// the failure as the log shows it. Through it errors.Is and errors.As see
+// one of: ErrTimedOut (exit 3), *SubmissionFailedError, a
+// *config.InputError (exit 2), the context's error when interrupted, or
+// any other failure, Store errors included (exit 1).
 func Run(ctx context.Context, d Deps) (*State, error) {
 	if d.Clock == nil {
 		d.Clock = clock.Real{}
@@ -87,13 +91,18 @@ func Run(ctx context.Context, d Deps) (*State, error) {
 	}
 	s := newState(d)
 	if d.Config == nil || d.Store == nil || d.Reporter == nil {
+		s.Outcome = OutcomeFailed
 		return s, errors.New("steps: Config, Store and Reporter are required")
 	}
+	defer s.reportSkipped()
 	for _, st := range Pipeline() {
 		if err := runStep(ctx, s, st); err != nil {
 			return s, err
 		}
 		checkInFlightPackages(ctx, s)
+	}
+	if s.Outcome == "" {
+		s.Outcome = OutcomeSucceeded
 	}
 	return s, nil
 }
@@ -104,12 +113,12 @@ func runStep(ctx context.Context, s *State, st Step) error {
 		return s.interrupted(name, err, nil)
 	}
 	if why := st.Skip(s); why != "" {
-		s.rep.Infof("%s: skipped: %s", name, why)
 		s.Steps = append(s.Steps, StepRecord{Name: name, Skipped: why})
 		return nil
 	}
-	end := s.rep.Group(name)
+	end := s.rep.Group(s.groupTitle(name))
 	defer end()
+	s.step = name
 	start := s.clock.Now()
 	err := st.Run(ctx, s)
 	rec := StepRecord{Name: name, Duration: s.clock.Now().Sub(start)}
@@ -124,18 +133,57 @@ func runStep(ctx context.Context, s *State, st Step) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return s.interrupted(name, ctxErr, err)
 	}
-	return fmt.Errorf("%s: %w", name, redact.Error(err))
+	return s.stop(name, err)
 }
 
-// interrupted logs the last known state and how to continue, and returns
-// an error that matches the context's error (and the step's, if any).
+// stop records how the run ends with step's error err, and returns it as
+// a *StepError.
+func (s *State) stop(step string, err error) *StepError {
+	s.Outcome = OutcomeFailed
+	if errors.Is(err, ErrTimedOut) {
+		s.Outcome = OutcomeTimedOut
+	}
+	e := &StepError{Ending: endingOf(step, err), Err: err}
+	s.Ending = &e.Ending
+	return e
+}
+
+// interrupted records the last known state and how to continue, and
+// returns an error that matches the context's error (and the step's, if
+// any). The caller logs it.
 func (s *State) interrupted(step string, ctxErr, stepErr error) error {
-	where := s.describe()
 	s.Interrupted = true
-	s.rep.Infof("interrupted during %s; last known state: %s; re-run with the same inputs to continue", step, where)
+	s.Outcome = OutcomeInterrupted
 	err := ctxErr
 	if stepErr != nil && !errors.Is(stepErr, ctxErr) {
 		err = errors.Join(ctxErr, redact.Error(stepErr))
 	}
-	return fmt.Errorf("%s: interrupted; last known state: %s; re-run with the same inputs to continue: %w", step, where, err)
+	e := &StepError{Ending: Ending{Step: step, What: "last known state: " + s.describe(), Next: nextRerun}, Err: err}
+	s.Ending = &e.Ending
+	return e
+}
+
+// reportSkipped says in one line which steps the run skipped and why,
+// those skipped for the same reason together: "skipped: update, upload,
+// commit (no update input); wait (wait-for: none)".
+func (s *State) reportSkipped() {
+	var reasons []string
+	steps := map[string][]string{}
+	for _, r := range s.Steps {
+		if r.Skipped == "" {
+			continue
+		}
+		if _, seen := steps[r.Skipped]; !seen {
+			reasons = append(reasons, r.Skipped)
+		}
+		steps[r.Skipped] = append(steps[r.Skipped], r.Name)
+	}
+	if len(reasons) == 0 {
+		return
+	}
+	parts := make([]string, len(reasons))
+	for i, why := range reasons {
+		parts[i] = fmt.Sprintf("%s (%s)", strings.Join(steps[why], ", "), why)
+	}
+	s.rep.Infof("skipped: %s", strings.Join(parts, "; "))
 }

@@ -71,6 +71,13 @@ type Record struct {
 	// Plan lists what a dry run would do, one action a line.
 	Plan  []string
 	Steps []StepRecord
+
+	// Outcome is how the run ended; "" until Run returns.
+	Outcome Outcome
+	// Ending says why a run that did not simply succeed stopped where it
+	// did and what to do next (a failure, a timeout, an interruption, a
+	// hold); nil for a plain success.
+	Ending *Ending
 }
 
 // RolloutRecord is the target submission's gradual rollout as this run saw
@@ -150,6 +157,8 @@ type stepDeps struct {
 	// packagesChecked is true once the packages this run uploaded were
 	// checked after pre-processing (see checkProcessedPackages).
 	packagesChecked bool
+	// step is the step running; it titles the step's notices.
+	step string
 }
 
 // uploadDeps tunes the blob upload (see Deps).
@@ -250,10 +259,13 @@ func rolloutCopy(r *storeapi.PackageRollout) *storeapi.PackageRollout {
 	return &c
 }
 
+// notice records a notice for the summary and reports it, titled by the
+// step. A line break in it starts a continuation line in the log; the
+// summary joins the lines.
 func (s *State) notice(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	s.Notices = append(s.Notices, msg)
-	s.rep.Notice("storeflight", msg)
+	s.rep.Notice(s.step, msg)
 }
 
 // plan records one action a dry run would take.
@@ -263,12 +275,35 @@ func (s *State) plan(format string, args ...any) {
 	s.rep.Infof("dry run: would %s", msg)
 }
 
-// target names the target submission for log lines.
-func (s *State) target() string {
+// target names the target submission in log lines and errors, briefly:
+// the flight or app was named when resolve found it and heads each step's
+// log group (groupTitle).
+func (s *State) target() string { return "submission " + orNew(s.SubmissionID) }
+
+// groupTitle heads a step's log group: the step, and once resolve has
+// found it, the submission and its flight or app.
+func (s *State) groupTitle(step string) string {
 	if s.owner == nil {
-		return fmt.Sprintf("app submission %s of %s", orNew(s.SubmissionID), s.ApplicationID)
+		return step
 	}
-	return s.owner.submissionLabel(s.SubmissionID)
+	return step + ": " + s.owner.submissionLabel(s.SubmissionID)
+}
+
+// hold records that the run leaves the rollout where it is, on purpose
+// (the health gate holds it): why, and what the next run does. The run
+// succeeds (exit 0); the job summary leads with the hold.
+func (s *State) hold(step, why, next string) {
+	s.Outcome = OutcomeHeld
+	s.Ending = &Ending{Step: step, What: why, Next: next}
+}
+
+// timeInStatus is how long the run has seen the current status, up to now.
+func (s *State) timeInStatus() time.Duration {
+	n := len(s.Timeline)
+	if n == 0 {
+		return 0
+	}
+	return s.clock.Now().Sub(s.Timeline[n-1].FirstSeen).Round(time.Second)
 }
 
 // describe is the last known state in one line, for interruptions.

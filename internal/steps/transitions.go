@@ -38,7 +38,8 @@ func phaseOf(r *storeapi.PackageRollout) rolloutPhase {
 
 // rolloutRule is what a rollout change does in one phase: send the call
 // (the zero rule), find it already in effect (no call; a notice, or a
-// warning with warn), or refuse it. Both texts take the target's name.
+// warning with warn), or refuse it. Both texts take the target's name; a
+// line break in them starts a continuation line.
 type rolloutRule struct {
 	already string
 	warn    bool
@@ -63,9 +64,9 @@ var (
 	raiseChange = rolloutChange{
 		verb: "raise", done: "raised", storeVerb: "changes", leaves: storeapi.RolloutInProgress,
 		rules: map[rolloutPhase]rolloutRule{
-			phaseOff:        {refuse: "rollout-percentage cannot be applied: %s was published without gradual rollout, so there is no rollout percentage to change (set rollout-percentage with an update to start one)"},
+			phaseOff:        {refuse: "rollout-percentage cannot be applied: %s was published without gradual rollout, so there is no rollout percentage to change; set rollout-percentage with an update to start one"},
 			phaseInProgress: {},
-			phaseComplete:   {already: "the rollout of %s is already finalized (complete): every user gets its packages, so rollout-percentage counts as applied", warn: true},
+			phaseComplete:   {already: "the rollout of %s is already complete (finalized): every user gets it\nso rollout-percentage counts as applied", warn: true},
 			phaseHalted:     {refuse: "rollout-percentage cannot be applied: the rollout of %s is halted (PackageRolloutStopped), and a halted rollout cannot be raised; publish a new submission instead"},
 		},
 	}
@@ -82,7 +83,7 @@ var (
 	finalizeChange = rolloutChange{
 		verb: "finalize", done: "finalized", storeVerb: "finalizes", leaves: storeapi.RolloutComplete,
 		rules: map[rolloutPhase]rolloutRule{
-			phaseOff:        {already: "%s was published without gradual rollout: every user already gets its packages, nothing to finalize"},
+			phaseOff:        {already: "%s was published without gradual rollout:\nevery user already gets its packages, nothing to finalize"},
 			phaseInProgress: {},
 			phaseComplete:   {already: "the rollout of %s is already finalized: nothing to do"},
 			phaseHalted:     {refuse: "the rollout of %s is halted: a halted rollout cannot be finalized; publish a new submission with fixed packages instead"},

@@ -21,9 +21,9 @@ func (updateStep) Name() string { return "update" }
 func (updateStep) Skip(s *State) string {
 	switch {
 	case !s.cfg.WantsUpdate():
-		return "no update input given (packages, release-notes, release-notes-dir, notes-for-certification, target-publish-mode, target-publish-date, mandatory-update, mandatory-update-effective-date or update: true)"
+		return skipNoUpdate
 	case s.Continued && s.Status != storeapi.StatusPendingCommit:
-		return fmt.Sprintf("%s is %s: an earlier run of these inputs updated and committed it", s.target(), s.Status)
+		return skipCommittedEarlier
 	}
 	return ""
 }
@@ -45,16 +45,18 @@ func (updateStep) Run(ctx context.Context, s *State) error {
 	s.Updated = changes
 	s.updateRan = true
 	if len(changes) == 0 {
-		s.rep.Infof("no field of %s changes (update: true sends it back as it is)", s.target())
+		s.rep.Infof("no field changes (update: true sends the submission back as it is)")
 	}
 	for _, c := range changes {
-		s.rep.Infof("%s: %s → %s", c.Field, c.Before, c.After)
+		for _, l := range changeLines(c) {
+			s.rep.Infof("%s", l)
+		}
 	}
 	if p := s.cfg.RolloutPercentage; p != nil {
 		note100(s, *p)
 	}
 	if s.dryRun() {
-		s.plan("update %s: %d field(s) changed, as listed", s.target(), len(changes))
+		s.plan("update %s: %s changed, as listed", s.target(), count(len(changes), "field"))
 		for _, c := range changes {
 			s.Plan = append(s.Plan, fmt.Sprintf("  %s: %s → %s", c.Field, c.Before, c.After))
 		}
@@ -68,7 +70,7 @@ func (updateStep) Run(ctx context.Context, s *State) error {
 	s.setSubmission(got)
 	r := got.deliveryRollout()
 	s.Rollout.record(&r, false)
-	s.rep.Infof("updated %s (%d field(s))", s.target(), len(changes))
+	s.rep.Infof("updated %s", count(len(changes), "field"))
 	return nil
 }
 

@@ -26,10 +26,12 @@ func (uploadStep) Name() string { return "upload" }
 
 func (uploadStep) Skip(s *State) string {
 	switch {
+	case !s.cfg.WantsUpdate():
+		return skipNoUpdate
 	case len(s.cfg.Packages) == 0:
 		return "no packages given"
 	case s.sub != nil && s.Status != storeapi.StatusPendingCommit && s.Status != "":
-		return fmt.Sprintf("%s is %s: its packages were uploaded and committed by an earlier run", s.target(), s.Status)
+		return skipCommittedEarlier
 	}
 	return ""
 }

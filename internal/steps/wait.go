@@ -81,8 +81,8 @@ func reached(w config.WaitFor, status storeapi.Status, publishMode string) (ok, 
 func (waitStep) Run(ctx context.Context, s *State) error {
 	cfg := s.cfg
 	if s.dryRun() {
-		s.plan("wait until %s is %s (polling every %s, backing off to %s, for at most %s; now %s)",
-			s.target(), cfg.WaitFor, cfg.PollInterval, cfg.MaxPollInterval, cfg.Timeout, orNone(string(s.Status)))
+		s.plan("wait until %s is %s (now %s; polls %s to %s apart, timeout %s)",
+			s.target(), cfg.WaitFor, orNone(string(s.Status)), cfg.PollInterval, cfg.MaxPollInterval, cfg.Timeout)
 		return nil
 	}
 	start := s.clock.Now()
@@ -90,7 +90,7 @@ func (waitStep) Run(ctx context.Context, s *State) error {
 	interval := cfg.PollInterval
 	seenCommitStarted := s.Committed || s.Status == storeapi.StatusCommitStarted
 	var failing readFailures
-	s.rep.Infof("waiting until %s is %s (status %s; timeout %s)", s.target(), cfg.WaitFor, s.Status, cfg.Timeout)
+	s.rep.Infof("waiting until it is %s (now %s; timeout %s)", cfg.WaitFor, s.Status, cfg.Timeout)
 	for {
 		status := s.Status
 		if status == storeapi.StatusCommitStarted {
@@ -125,6 +125,11 @@ func (waitStep) Run(ctx context.Context, s *State) error {
 		if err := s.clock.Sleep(ctx, d); err != nil {
 			return err
 		}
+		if now := s.clock.Now(); !now.Before(deadline) {
+			// A read now would have no time at all: it could only fail
+			// on the deadline itself, which is no news about the Store.
+			return s.timedOut(now.Sub(start), failing.last)
+		}
 		st, err := s.readStatusBy(ctx, deadline)
 		if err != nil {
 			if ctx.Err() != nil || !retryableRead(err) {
@@ -136,7 +141,7 @@ func (waitStep) Run(ctx context.Context, s *State) error {
 		}
 		failing.recovered(s)
 		if st.Status != status {
-			s.rep.Infof("%s: %s → %s", s.target(), status, st.Status)
+			s.rep.Infof("status: %s → %s after %s", status, st.Status, s.timeInStatus())
 			interval = cfg.PollInterval
 		} else {
 			interval = s.grow(interval)
@@ -224,9 +229,10 @@ func (s *State) jitter(d time.Duration) time.Duration {
 
 func (s *State) waitReached(ctx context.Context, held bool) error {
 	if held {
-		s.notice("%s is in Release and its publish mode is %s: it waits there until it is published in Partner Center (or its date comes), so wait-for: published counts Release as reached", s.target(), s.publishMode())
+		s.notice("the submission waits in Release (publish mode %s) until released in Partner Center or on its date\n"+
+			"so wait-for: published counts Release as reached", s.publishMode())
 	} else {
-		s.rep.Infof("%s is %s: wait-for %s reached", s.target(), s.Status, s.cfg.WaitFor)
+		s.rep.Infof("reached %s (wait-for: %s)", s.Status, s.cfg.WaitFor)
 	}
 	s.reportWarnings()
 	s.notePackagesUnchecked()
@@ -240,17 +246,21 @@ func (s *State) waitReached(ctx context.Context, held bool) error {
 	return nil
 }
 
-// timedOut ends a wait that reached its timeout; lastErr is the failure of
-// the reads just before it, if they failed.
+// timedOut ends the wait at the timeout: an ErrTimedOut, or with
+// on-timeout: pass a notice, and a run that passes but whose summary
+// leads with the timeout. lastErr is the failure of the reads just before
+// it, if they failed.
 func (s *State) timedOut(waited time.Duration, lastErr error) error {
 	s.TimedOut = true
-	msg := fmt.Sprintf("%s is still %s after waiting %s for it to be %s; it is still progressing: re-run with the same inputs to continue",
-		s.target(), s.Status, waited.Round(time.Second), s.cfg.WaitFor)
+	msg := fmt.Sprintf("%s is still %s after waiting %s; wait-for: %s not reached", s.target(), s.Status, waited.Round(time.Second), s.cfg.WaitFor)
 	if lastErr != nil {
 		msg += fmt.Sprintf("; the last status read failed: %v", lastErr)
 	}
 	if s.cfg.OnTimeout == config.OnTimeoutPass {
-		s.notice("%s (on-timeout: pass)", msg)
+		// The summary leads with the timeout; the notice is for the log.
+		s.rep.Notice(s.step, msg+"\non-timeout: pass lets the job pass; a re-run with the same inputs continues the wait")
+		s.Outcome = OutcomeTimedOut
+		s.Ending = &Ending{Step: "wait", What: msg + " (on-timeout: pass lets the job pass)", Next: nextTimedOut}
 		return nil
 	}
 	return fmt.Errorf("%w: %s", ErrTimedOut, msg)
@@ -259,7 +269,7 @@ func (s *State) timedOut(waited time.Duration, lastErr error) error {
 // failed turns a failure status into reporter events and the error.
 func (s *State) failed(fellBack bool) error {
 	for _, e := range s.Errors {
-		s.rep.Error(e.Code, fmt.Sprintf("%s: %s", s.target(), detailText(e)))
+		s.rep.Error(e.Code, fmt.Sprintf("%s: %s", s.target(), detailsOrCode(e)))
 	}
 	s.reportWarnings()
 	if len(s.Reports) > 0 {
@@ -278,6 +288,6 @@ func (s *State) failed(fellBack bool) error {
 
 func (s *State) reportWarnings() {
 	for _, w := range s.Warnings {
-		s.rep.Warning(w.Code, fmt.Sprintf("%s: %s", s.target(), detailText(w)))
+		s.rep.Warning(w.Code, fmt.Sprintf("%s: %s", s.target(), detailsOrCode(w)))
 	}
 }

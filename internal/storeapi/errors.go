@@ -47,7 +47,7 @@ const maxErrorBody = 1 << 20
 // unauthorizedHint is added to the Store's "Identity cannot be authorized":
 // Entra issues tokens to any app of the tenant, and only Partner Center
 // knows whether that app may use the Store account (STOREAPI.md §1).
-const unauthorizedHint = "hint: the Entra application must be added in Partner Center (Account settings, Users) with the Manager role"
+const unauthorizedHint = "the Entra application must be added in Partner Center (Account settings, Users) with the Manager role"
 
 // Hints for the two refusals that only Partner Center can get past
 // (reference/APP-SUBMISSIONS.md §2, STOREAPI.md §7).
@@ -112,10 +112,14 @@ func (e *Error) Error() string {
 		b.WriteString("; outcome unknown: read the state before sending it again")
 	}
 	if e.hint != "" {
-		b.WriteString("; " + e.hint)
+		b.WriteString("; hint: " + e.hint)
 	}
 	return redact.String(b.String())
 }
+
+// Hint says what to do about the failure, when the answer tells (an
+// Entra application Partner Center does not know); "" otherwise.
+func (e *Error) Hint() string { return e.hint }
 
 // Unwrap returns the underlying transport or decode error, if any.
 func (e *Error) Unwrap() error { return e.Err }
