@@ -379,7 +379,7 @@ func TestRetailUnsupportedFeatures(t *testing.T) {
 	if !errors.Is(err, storeapi.ErrUnsupportedFeature) {
 		t.Fatalf("error %v, want ErrUnsupportedFeature", err)
 	}
-	for _, want := range []string{"409 InvalidState", "not supported by the submission API", "hint:", "Partner Center"} {
+	for _, want := range []string{"409 InvalidState", "not supported by the submission API", "next: the Store does not let the API change this app", "Partner Center"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not say %q: %v", want, err)
 		}

@@ -25,9 +25,9 @@ const analyticsTop = 10000
 
 // Hints added to analytics reads the Store refused for good.
 const (
-	analyticsRightsHint   = "hint: reading analytics needs the Entra application added in Partner Center (Account settings, Users) with the Manager role"
-	analyticsNotFoundHint = "hint: the analytics API serves only the MSIX apps of this Partner Center account; check application-id"
-	analyticsBadQueryHint = "hint: the analytics API refused the query; failurehits keeps only the last 30 days"
+	analyticsRightsHint   = "reading analytics needs the Entra application added in Partner Center (Account settings, Users) with the Manager role"
+	analyticsNotFoundHint = "the analytics API serves only the MSIX apps of this Partner Center account; check application-id"
+	analyticsBadQueryHint = "the analytics API refused the query; failurehits keeps only the last 30 days"
 )
 
 // AnalyticsQuery selects the daily rows of an analytics read.

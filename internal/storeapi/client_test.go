@@ -137,7 +137,7 @@ func TestErrorBodies(t *testing.T) {
 		{name: "commit 409 exact message", status: 409, header: map[string]string{"MS-CorrelationId": "c-1"},
 			body:     `{"code":"InvalidState","message":"This application uses features that are not supported","details":[]}`,
 			wantCode: "InvalidState", wantMsg: "This application uses features that are not supported", wantIs: ErrConflict,
-			wantString: "commit flight submission: POST " + fsPath + "/commit: 409 InvalidState: This application uses features that are not supported (correlation ID c-1); " + unsupportedHint},
+			wantString: "commit flight submission: POST " + fsPath + "/commit: 409 InvalidState: This application uses features that are not supported (correlation ID c-1); hint: " + unsupportedHint},
 		{name: "HTML page", status: 502, body: "<html><head><title>502</title><style>p{}</style></head><body><h1>Bad   Gateway</h1>\n<p>nginx</p></body></html>",
 			wantMsg: "502 Bad Gateway nginx", wantIs: ErrOutcomeUnknown},
 		{name: "empty body", status: 404, wantMsg: "Not Found", wantIs: ErrNotFound},

@@ -52,8 +52,8 @@ const unauthorizedHint = "the Entra application must be added in Partner Center 
 // Hints for the two refusals that only Partner Center can get past
 // (reference/APP-SUBMISSIONS.md §2, STOREAPI.md §7).
 const (
-	partnerCenterHint = "hint: this submission was made in Partner Center, and the API can neither update, commit nor delete it: finish or delete it in Partner Center"
-	unsupportedHint   = "hint: the Store does not let the API change this app because it uses features the submission API does not support; make this change in Partner Center"
+	partnerCenterHint = "this submission was made in Partner Center, and the API can neither update, commit nor delete it: finish or delete it in Partner Center"
+	unsupportedHint   = "the Store does not let the API change this app because it uses features the submission API does not support; make this change in Partner Center"
 )
 
 // Error is a failed Store API call: an error answer, a transport failure or
