@@ -17,8 +17,5 @@ func notBuiltYet(c *Config, raw map[string]value) []error {
 	if c.PackageMode == PackageSupersede {
 		add("package-mode", "supersede")
 	}
-	if len(c.RolloutSteps) > 0 {
-		add("rollout-steps", "the health-gated rollout (rollout-steps)")
-	}
 	return errs
 }

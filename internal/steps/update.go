@@ -99,9 +99,9 @@ var updateFields = []struct{ field, input string }{
 // create cloned.
 func inputValues(cfg *config.Config, created bool) map[string]string {
 	v := map[string]string{}
-	switch {
-	case cfg.RolloutPercentage != nil:
-		v[fieldRolloutOn], v[fieldRolloutPct] = "true", formatPct(*cfg.RolloutPercentage)
+	switch start := cfg.NewRolloutPercentage(); {
+	case start != nil:
+		v[fieldRolloutOn], v[fieldRolloutPct] = "true", formatPct(*start)
 	case created:
 		v[fieldRolloutOn], v[fieldRolloutPct] = "false", "0"
 	}
@@ -156,9 +156,9 @@ func applyUpdate(cfg *config.Config, sub *storeapi.FlightSubmission, created boo
 		sub.FlightPackages = newPackages(cfg.PackageMode, sub.FlightPackages, cfg.Packages)
 	}
 	o := &sub.PackageDeliveryOptions
-	switch {
-	case cfg.RolloutPercentage != nil:
-		o.PackageRollout.IsPackageRollout, o.PackageRollout.PackageRolloutPercentage = true, *cfg.RolloutPercentage
+	switch start := cfg.NewRolloutPercentage(); {
+	case start != nil:
+		o.PackageRollout.IsPackageRollout, o.PackageRollout.PackageRolloutPercentage = true, *start
 	case created:
 		o.PackageRollout.IsPackageRollout, o.PackageRollout.PackageRolloutPercentage = false, 0
 	}
