@@ -58,6 +58,8 @@ type Record struct {
 	Warnings []storeapi.StatusDetail
 	Reports  []storeapi.CertificationReport
 	Rollout  RolloutRecord
+	// Gate is what the health gate of rollout-steps decided.
+	Gate GateRecord
 
 	Updated     []FieldChange // the update's field-by-field changes
 	Uploaded    []UploadedFile
@@ -297,9 +299,7 @@ const (
 // "Outputs"); result holds the others as one JSON object, plus the
 // application ID and, when the wait ran out, "timed-out": "true".
 func (s *Record) Outputs() map[string]string {
-	// rollout-decision is none and health empty until the health gate
-	// runs.
-	out := map[string]string{OutFinalized: strconv.FormatBool(s.Finalized), OutRolloutDecision: "none", OutHealth: ""}
+	out := map[string]string{OutFinalized: strconv.FormatBool(s.Finalized), OutRolloutDecision: s.Gate.decision(), OutHealth: s.Gate.healthJSON()}
 	set := func(k, v string) {
 		if v != "" {
 			out[k] = v

@@ -80,6 +80,7 @@ func (s *Record) SummaryMarkdown() string {
 		row("Packages", strings.Join(parts, ", "))
 	}
 
+	s.gateSection(&b)
 	if len(s.Timeline) > 0 {
 		b.WriteString("\n### Status timeline\n\n| Status | First seen (UTC) | Time in status |\n|---|---|---|\n")
 		for _, t := range s.Timeline {
