@@ -106,7 +106,8 @@ func parseDotenv(t *testing.T, content string) map[string]string {
 }
 
 // checkDemoOutputs checks the outputs of the finished demo: every output,
-// the values the demo's last run must reach, and result equal to the rest.
+// the values its last run, the health gate's halt of a bad build, must
+// reach, and result equal to the rest.
 func checkDemoOutputs(t *testing.T, got map[string]string) {
 	t.Helper()
 	for _, name := range outputNames {
@@ -117,9 +118,10 @@ func checkDemoOutputs(t *testing.T, got map[string]string) {
 	want := map[string]string{
 		"flight-id":          demoFlightID,
 		"submission-status":  "Published",
-		"rollout-status":     "PackageRolloutComplete",
-		"rollout-percentage": "100",
-		"finalized":          "true",
+		"rollout-status":     "PackageRolloutStopped",
+		"rollout-percentage": "0",
+		"finalized":          "false",
+		"rollout-decision":   "halt",
 	}
 	for k, v := range want {
 		if got[k] != v {
@@ -131,11 +133,16 @@ func checkDemoOutputs(t *testing.T, got map[string]string) {
 			t.Errorf("output %s = %q, want a numeric submission ID", k, got[k])
 		}
 	}
-	if got["submission-id"] == demoPublishedID {
-		t.Errorf("submission-id is the seeded submission %s, want the one the demo created", demoPublishedID)
+	if got["submission-id"] == demoPublishedID || got["fallback-submission-id"] == demoPublishedID || got["submission-id"] == got["fallback-submission-id"] {
+		t.Errorf("submission-id %s, fallback-submission-id %s: want the bad build's and the healthy build's, both made by the demo",
+			got["submission-id"], got["fallback-submission-id"])
 	}
-	if got["fallback-submission-id"] != demoPublishedID {
-		t.Errorf("fallback-submission-id = %q, want the earlier published %s", got["fallback-submission-id"], demoPublishedID)
+	var h struct {
+		Decision string
+		Kinds    []struct{ Kind string }
+	}
+	if err := json.Unmarshal([]byte(got["health"]), &h); err != nil || h.Decision != "halt" || len(h.Kinds) != 2 {
+		t.Errorf("health %q (%v): want the halt with both failure kinds' figures", got["health"], err)
 	}
 	checkResult(t, got, map[string]string{"application-id": demoAppID})
 }

@@ -47,43 +47,24 @@ var simulatedStages = storefake.Stages{
 // for certification shows realistic durations in its timeline and still
 // ends in a moment. With no application-id it plays the demo: a release
 // run to a 10% rollout, then a rollout run raising it to 50%, then one
-// finalizing it. Otherwise it rehearses the given configuration against a
-// simulator seeded with the named app and flight.
+// finalizing it, then the health-gated rollout (demo_health.go).
+// Otherwise it rehearses the given configuration against a simulator
+// seeded with the named app and flight.
 func simulate(ctx context.Context, cfg *config.Config, rep ci.Reporter) (*steps.State, error) {
 	clk := clock.NewFake(clock.Real{}.Now())
-	sim, err := storefake.New(&storefake.Options{
-		Clock:         clk,
-		Stages:        simulatedStages,
-		RequestBudget: storeapi.DefaultRequestBudget,
-	})
+	demo := cfg.ApplicationID == ""
+	sim, deps, err := startSimulator(clk, cfg, rep, simulatorSeed(cfg, demo))
 	if err != nil {
 		return nil, err
 	}
 	defer sim.Close()
-	demo := cfg.ApplicationID == ""
-	if err := sim.Seed(simulatorSeed(cfg, demo)); err != nil {
-		return nil, fmt.Errorf("seed the simulator: %w", err)
-	}
-	store, err := storeapi.New(sim.Credential(), &storeapi.Options{
-		BaseURL:       sim.URL(),
-		HTTPClient:    sim.HTTPClient(),
-		Clock:         clk,
-		RequestBudget: budget(cfg.RequestBudget),
-		Logger:        debugLogger(rep),
-	})
-	if err != nil {
-		return nil, err
-	}
-	// Polling jitter spreads real clients' requests; against the simulator
-	// it only made the timeline differ from run to run, and with a poll gap
-	// of up to 6m it sometimes skipped a short status. A fixed midpoint keeps
-	// the demo showing every status, the same way each time.
-	deps := steps.Deps{Store: store, Reporter: rep, Clock: clk, UploadTransport: sim.HTTPClient(),
-		Rand: func() float64 { return 0.5 }}
 	rep.Notice("simulator", "running against the built-in Store simulator: no account, no network; simulated time passes instantly")
 
 	if !demo {
 		deps.Config = cfg
+		if err := prepareGateRehearsal(ctx, deps, clk); err != nil {
+			return nil, err
+		}
 		return steps.Run(ctx, deps)
 	}
 
@@ -103,14 +84,48 @@ func simulate(ctx context.Context, cfg *config.Config, rep ci.Reporter) (*steps.
 		rep.Infof("=== demo %d of %d: %s", i+1, len(runs), r.title)
 		deps.Config = r.cfg
 		st, err = steps.Run(ctx, deps)
-		if err != nil || i == len(runs)-1 {
+		if err != nil {
 			return st, err
 		}
 		if err := rep.Summary(st.SummaryMarkdown()); err != nil {
 			rep.Warning("summary", err.Error())
 		}
 	}
-	return st, nil
+	return playHealthDemo(ctx, cfg, rep, dir, st)
+}
+
+// startSimulator starts a simulator on clk seeded with seed, and returns
+// it with the Deps of a run against it (no Config yet).
+func startSimulator(clk *clock.Fake, cfg *config.Config, rep ci.Reporter, seed storefake.Seed) (*storefake.Server, steps.Deps, error) {
+	sim, err := storefake.New(&storefake.Options{
+		Clock:         clk,
+		Stages:        simulatedStages,
+		RequestBudget: storeapi.DefaultRequestBudget,
+	})
+	if err != nil {
+		return nil, steps.Deps{}, err
+	}
+	if err := sim.Seed(seed); err != nil {
+		sim.Close()
+		return nil, steps.Deps{}, fmt.Errorf("seed the simulator: %w", err)
+	}
+	store, err := storeapi.New(sim.Credential(), &storeapi.Options{
+		BaseURL:       sim.URL(),
+		HTTPClient:    sim.HTTPClient(),
+		Clock:         clk,
+		RequestBudget: budget(cfg.RequestBudget),
+		Logger:        debugLogger(rep),
+	})
+	if err != nil {
+		sim.Close()
+		return nil, steps.Deps{}, err
+	}
+	// Polling jitter spreads real clients' requests; against the simulator
+	// it only made the timeline differ from run to run, and with a poll gap
+	// of up to 6m it sometimes skipped a short status. A fixed midpoint keeps
+	// the demo showing every status, the same way each time.
+	return sim, steps.Deps{Store: store, Reporter: rep, Clock: clk, UploadTransport: sim.HTTPClient(),
+		Rand: func() float64 { return 0.5 }}, nil
 }
 
 type demoRun struct {
@@ -144,19 +159,24 @@ func demoRuns(base *config.Config, pkg config.Package) []demoRun {
 }
 
 func writeDemoPackage(dir string) (config.Package, error) {
-	path := filepath.Join(dir, demoPackage)
+	return writePackageVersion(dir, demoPackage, demoVersion)
+}
+
+// writePackageVersion writes a demo package of the given version as dir/name.
+func writePackageVersion(dir, name, version string) (config.Package, error) {
+	path := filepath.Join(dir, name)
 	f, err := os.Create(path)
 	if err != nil {
 		return config.Package{}, err
 	}
-	if err := msix.WriteDemoPackage(f, "Contoso.Notes", demoVersion); err != nil {
+	if err := msix.WriteDemoPackage(f, "Contoso.Notes", version); err != nil {
 		f.Close()
 		return config.Package{}, err
 	}
 	if err := f.Close(); err != nil {
 		return config.Package{}, err
 	}
-	return config.Package{Path: path, ZIPName: demoPackage}, nil
+	return config.Package{Path: path, ZIPName: name}, nil
 }
 
 // simulatorSeed gives the simulator the demo world: for the demo as it
@@ -168,7 +188,7 @@ func simulatorSeed(cfg *config.Config, demo bool) storefake.Seed {
 	if demo {
 		return storefake.DemoSeed(storefake.DemoWorld{})
 	}
-	rolling := !cfg.WantsUpdate()
+	rolling := !cfg.WantsUpdate() && !rehearsesGate(cfg)
 	return storefake.DemoSeed(storefake.DemoWorld{
 		AppID: cfg.ApplicationID, FlightID: cfg.FlightID, FlightName: cfg.FlightName, PublishedID: cfg.SubmissionID,
 		Rolling:    rolling,
