@@ -33,6 +33,8 @@ var scenarios = []struct {
 	{"conflicts", testConflicts},
 	{"outputs-unwritable", testOutputsUnwritable},
 	{"second-interrupt", testSecondInterrupt},
+	{"health-gate-walk-to-finalize", testGateWalkToFinalize},
+	{"health-gate-halt", testGateHalt},
 }
 
 // TestE2E runs every scenario against the compiled binary; run one with
