@@ -570,3 +570,23 @@ func TestGateOutputsInGitLabDotenv(t *testing.T) {
 		t.Errorf("no warning that health was shortened:\n%s", log.String())
 	}
 }
+
+// TestRolloutStepsOnARerunInCertification: a release re-run whose
+// rollout-steps start elsewhere than the submission already committed
+// fails naming rollout-steps, not rollout-percentage, which it was not
+// given.
+func TestRolloutStepsOnARerunInCertification(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, quickStages(), flightSeed(nil, nil))
+	cfg := e.release()
+	cfg.RolloutSteps, cfg.WaitFor = []float64{10, 50}, config.WaitCommitted
+	if _, err := e.run(t.Context(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	e.clk.Advance(10 * time.Minute)
+	cfg.RolloutSteps = []float64{5, 50}
+	_, err := e.run(t.Context(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "rollout-steps 5 cannot be applied") || !strings.Contains(err.Error(), "packageRollout.packageRolloutPercentage = 10") {
+		t.Fatalf("error %v, want rollout-steps named with the value the Store holds", err)
+	}
+}
