@@ -21,7 +21,7 @@ func (rolloutStep) Skip(s *State) string {
 	case len(cfg.RolloutSteps) > 0:
 		return gateSkip(s)
 	case cfg.RolloutPercentage == nil:
-		return "neither rollout-percentage nor halt-rollout given"
+		return "none of rollout-percentage, rollout-steps or halt-rollout given"
 	case cfg.WantsUpdate() && s.updateRan:
 		return fmt.Sprintf("rollout-percentage %s%% went into the update of %s", formatPct(*cfg.RolloutPercentage), s.target())
 	case cfg.WantsUpdate() && s.Status != storeapi.StatusPublished:
