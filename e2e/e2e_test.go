@@ -38,6 +38,8 @@ var scenarios = []struct {
 	{"retail-base-price", testRetailBasePrice},
 	{"retail-partner-center-draft", testRetailPartnerCenterDraft},
 	{"retail-dropped-package", testRetailDroppedPackage},
+	{"health-gate-walk-to-finalize", testGateWalkToFinalize},
+	{"health-gate-halt", testGateHalt},
 }
 
 // TestE2E runs every scenario against the compiled binary; run one with

@@ -164,6 +164,8 @@ type worldOptions struct {
 	// moves, so statuses advance only on reads (zero Stages) or when the
 	// test says so.
 	FakeClock bool
+	// FakeStart is where the fake clock starts; zero means now.
+	FakeStart time.Time
 	Stages    storefake.Stages
 	SASTTL    time.Duration
 	Entra     authtest.EntraOptions
@@ -198,7 +200,11 @@ func newWorld(t *testing.T, o worldOptions) *world {
 	w := &world{t: t, dir: t.TempDir(), sigs: map[string]bool{}}
 	w.clk = clock.Real{}
 	if o.FakeClock {
-		w.fake = clock.NewFake(time.Now())
+		start := o.FakeStart
+		if start.IsZero() {
+			start = time.Now()
+		}
+		w.fake = clock.NewFake(start)
 		w.clk = w.fake
 	}
 	sim, err := storefake.New(&storefake.Options{

@@ -139,7 +139,27 @@ type reporter struct {
 	closed     bool
 }
 
-type output struct{ name, value string }
+type output struct{ name, value, short string }
+
+// ShortForms is implemented by every reporter this package returns. Where
+// an output must be shortened (GitLab's dotenv report holds 5 KB), a
+// producer that knows which figures of a long JSON output matter gives its
+// own short form, which is used before any generic shortening.
+type ShortForms interface {
+	// SetShortForm gives the short form of output name, which must be a
+	// JSON object; it is used only where the output must be shortened.
+	SetShortForm(name, short string)
+}
+
+var _ ShortForms = (*reporter)(nil)
+
+func (r *reporter) SetShortForm(name, short string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if i := slices.IndexFunc(r.outputs, func(o output) bool { return o.name == name }); i >= 0 {
+		r.outputs[i].short = r.clean(short)
+	}
+}
 
 var _ Reporter = (*reporter)(nil)
 
@@ -258,7 +278,7 @@ func (r *reporter) SetOutput(name, value string) error {
 	if i >= 0 {
 		r.outputs[i].value = value
 	} else {
-		r.outputs = append(r.outputs, output{name, value})
+		r.outputs = append(r.outputs, output{name: name, value: value})
 	}
 	if err := r.p.setOutput(name, value); err != nil {
 		err = outputsFailed(err)
@@ -377,9 +397,10 @@ func (r *reporter) dotenv() []byte {
 		size += len(e.key) + len(e.value) + 2
 	}
 	// Shorten the largest JSON values a stage at a time, so that each
-	// loses no more than the file needs.
+	// loses no more than the file needs: first to the short forms their
+	// producers gave, then by pruning those (or the values) ever more.
 	shortened := map[string]bool{}
-	for stage := 1; stage <= lastStage && size > dotenvLimit; stage++ {
+	for stage := 0; stage <= lastStage && size > dotenvLimit; stage++ {
 		order := make([]int, len(entries))
 		for i := range order {
 			order[i] = i
@@ -389,7 +410,7 @@ func (r *reporter) dotenv() []byte {
 			if size <= dotenvLimit {
 				break
 			}
-			v, ok := shortenJSON(r.outputValue(entries[i].name), stage)
+			v, ok := r.shortenOutput(entries[i].name, stage)
 			if ok && len(v) < len(entries[i].value) {
 				size -= len(entries[i].value) - len(v)
 				entries[i].value = v
@@ -452,6 +473,37 @@ func (r *reporter) outputValue(name string) string {
 		}
 	}
 	return ""
+}
+
+// shortenOutput returns output name shortened to stage: at stage 0 its
+// short form (ok is false without one), later shortenJSON of the short
+// form, or of the value when there is none.
+func (r *reporter) shortenOutput(name string, stage int) (string, bool) {
+	i := slices.IndexFunc(r.outputs, func(o output) bool { return o.name == name })
+	if i < 0 {
+		return "", false
+	}
+	o := r.outputs[i]
+	switch {
+	case o.short == "" && stage == 0:
+		return "", false
+	case o.short == "":
+		return shortenJSON(o.value, stage)
+	case stage == 0:
+		return markShortened(o.short)
+	}
+	return shortenJSON(o.short, stage)
+}
+
+// markShortened adds "shortened": "true" to the JSON object in s.
+func markShortened(s string) (string, bool) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(s), &top); err != nil || top == nil {
+		return "", false
+	}
+	top["shortened"] = json.RawMessage(`"true"`)
+	b, err := json.Marshal(top)
+	return string(b), err == nil
 }
 
 // shortText is how long a string stays from stage 2 of shortenJSON on.

@@ -637,3 +637,44 @@ func TestShortenJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestDotenvUsesShortForms: an output whose producer gave a short form is
+// shortened to it first, arrays included, and pruned further only when
+// that is not enough; an output that fits is never shortened.
+func TestDotenvUsesShortForms(t *testing.T) {
+	t.Parallel()
+	series := `[` + strings.Repeat(`{"date":"2026-03-01","devices":123456.5},`, 200) + `{}]`
+	long := `{"decision":"hold","kinds":[{"kind":"crash","failures":12}],"days":` + series + `}`
+	tests := []struct {
+		name, short string
+		want        string
+	}{
+		{"the short form", `{"decision":"hold","kinds":[{"kind":"crash","failures":12}]}`, `{"decision":"hold","kinds":[{"kind":"crash","failures":12}],"shortened":"true"}`},
+		{"the short form pruned when still too long", `{"decision":"hold","days":` + series + `}`, `{"decision":"hold","shortened":"true"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, PlatformGitLab)
+			r := e.detect()
+			for _, o := range [][2]string{{"health", long}, {"small", `{"a":[1]}`}} {
+				if err := r.SetOutput(o[0], o[1]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sf, ok := r.(ShortForms)
+			if !ok {
+				t.Fatal("the GitLab reporter takes no short forms")
+			}
+			sf.SetShortForm("health", tt.short)
+			sf.SetShortForm("small", `{}`)
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			want := "STOREFLIGHT_OUT_HEALTH=" + tt.want + "\nSTOREFLIGHT_OUT_SMALL={\"a\":[1]}\n"
+			if got := readFile(t, e.opts.OutputFile); got != want {
+				t.Errorf("dotenv:\n%s\nwant\n%s", got, want)
+			}
+		})
+	}
+}

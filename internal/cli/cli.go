@@ -34,6 +34,7 @@ const (
 	ExitFailed      = 1
 	ExitInvalid     = 2
 	ExitTimedOut    = 3
+	ExitHalted      = 4   // the health gate halted the rollout
 	ExitInterrupted = 130 // SIGINT
 	ExitTerminated  = 143 // SIGTERM
 )
@@ -244,7 +245,10 @@ func budget(perMinute int) int {
 
 // finish reports the outcome and maps it to an exit code.
 func finish(ctx context.Context, rep ci.Reporter, err error) int {
-	var sig *SignalError
+	var (
+		sig       *SignalError
+		unhealthy *steps.UnhealthyError
+	)
 	switch {
 	case errors.As(context.Cause(ctx), &sig):
 		msg := "cancelled by " + sig.Name()
@@ -264,10 +268,23 @@ func finish(ctx context.Context, rep ci.Reporter, err error) int {
 	case errors.Is(err, steps.ErrTimedOut):
 		rep.Error("timed out", err.Error())
 		return ExitTimedOut
+	case errors.As(err, &unhealthy):
+		return unhealthyExit(rep, unhealthy)
 	default:
 		rep.Error("storeflight failed", err.Error())
 		return ExitFailed
 	}
+}
+
+// unhealthyExit reports the health gate's verdict on an unhealthy
+// rollout: exit 4 when it halted it, 1 when on-unhealthy: fail left it.
+func unhealthyExit(rep ci.Reporter, e *steps.UnhealthyError) int {
+	if e.Halted {
+		rep.Error("health gate: rollout halted", e.Error())
+		return ExitHalted
+	}
+	rep.Error("health gate: unhealthy", e.Error())
+	return ExitFailed
 }
 
 // reportInputErrors gives each input problem its own annotation, so that a

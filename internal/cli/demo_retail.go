@@ -37,6 +37,7 @@ func playRetailDemo(ctx context.Context, deps steps.Deps, base *config.Config, d
 	cfg.ApplicationID, cfg.Target, cfg.FlightID, cfg.FlightName = demoAppID, config.TargetApp, "", ""
 	cfg.Packages, cfg.PackageMode, cfg.ReleaseNotesDir = []config.Package{pkg}, config.PackageSupersede, notes
 	cfg.RolloutPercentage, cfg.WaitFor, cfg.FinalizeRollout = &ten, config.WaitPublished, false
+	cfg.RolloutSteps = nil // the health demo's
 	rep.Infof("")
 	rep.Infof("=== retail demo: the app's own submission (target: app), at a 10%% rollout")
 	rep.Infof("    %s supersedes the Desktop package, the Xbox one stays", pkg.ZIPName)

@@ -79,7 +79,7 @@ func TestLogsReadWell(t *testing.T) {
 		wantCode  int
 		summaries int
 	}{
-		{name: "demo", args: []string{"--simulate"}, wantCode: ExitOK, summaries: 4},
+		{name: "demo", args: []string{"--simulate"}, wantCode: ExitOK, summaries: 5},
 		{name: "rollout-only", args: append(rehearsal, "--rollout-percentage=50"), wantCode: ExitOK, summaries: 1},
 		{name: "timed-out", args: append(rehearsal, "--wait-for=published", "--timeout=10m"), pkg: true, wantCode: ExitTimedOut, summaries: 1},
 		{name: "refused", args: append(rehearsal, "--submission-id="+demoPublishedID, "--notes-for-certification=x"), wantCode: ExitFailed, summaries: 1},

@@ -47,48 +47,29 @@ var simulatedStages = storefake.Stages{
 // for certification shows realistic durations in its timeline and still
 // ends in a moment. Given nothing to act on, it plays the demo: a release
 // run to a 10% rollout, then a rollout run raising it to 50%, then one
-// finalizing it, and a retail release. Otherwise it rehearses the given
+// finalizing it, a retail release and a health-gated rollout
+// (demo_retail.go, demo_health.go). Otherwise it rehearses the given
 // configuration against a simulator seeded with the named app (else the
 // demo app) and flight (else the demo flight, or with target: app, the
 // app's own submission).
 func simulate(ctx context.Context, cfg *config.Config, rep ci.Reporter) (*steps.State, error) {
 	clk := clock.NewFake(clock.Real{}.Now())
-	sim, err := storefake.New(&storefake.Options{
-		Clock:         clk,
-		Stages:        simulatedStages,
-		RequestBudget: storeapi.DefaultRequestBudget,
-	})
-	if err != nil {
-		return nil, err
-	}
-	defer sim.Close()
 	demo := playsDemo(cfg)
 	if !demo {
 		cfg = rehearsalConfig(cfg)
 	}
-	if err := sim.Seed(simulatorSeed(cfg, demo)); err != nil {
-		return nil, fmt.Errorf("seed the simulator: %w", err)
-	}
-	store, err := storeapi.New(sim.Credential(), &storeapi.Options{
-		BaseURL:       sim.URL(),
-		HTTPClient:    sim.HTTPClient(),
-		Clock:         clk,
-		RequestBudget: budget(cfg.RequestBudget),
-		Logger:        debugLogger(rep),
-	})
+	sim, deps, err := startSimulator(clk, cfg, rep, simulatorSeed(cfg, demo))
 	if err != nil {
 		return nil, err
 	}
-	// Polling jitter spreads real clients' requests; against the simulator
-	// it only made the timeline differ from run to run, and with a poll gap
-	// of up to 6m it sometimes skipped a short status. A fixed midpoint keeps
-	// the demo showing every status, the same way each time.
-	deps := steps.Deps{Store: store, Reporter: rep, Clock: clk, UploadTransport: sim.HTTPClient(),
-		Rand: func() float64 { return 0.5 }}
+	defer sim.Close()
 	rep.Notice("simulator", "running against the built-in Store simulator: no account, no network; simulated time passes at once")
 
 	if !demo {
 		deps.Config = cfg
+		if err := prepareGateRehearsal(ctx, deps, clk); err != nil {
+			return nil, err
+		}
 		return steps.Run(ctx, deps)
 	}
 
@@ -124,9 +105,46 @@ func simulate(ctx context.Context, cfg *config.Config, rep ci.Reporter) (*steps.
 			return other, err
 		}
 	}
+	if other, err := playHealthDemo(ctx, cfg, rep, dir, st); err != nil {
+		return other, err
+	}
 	rep.Infof("")
 	rep.Infof("=== the outputs and the job summary below are those of demo %d of %d: %s", len(runs), len(runs), runs[len(runs)-1].title)
 	return st, nil
+}
+
+// startSimulator starts a simulator on clk seeded with seed, and returns
+// it with the Deps of a run against it (no Config yet).
+func startSimulator(clk *clock.Fake, cfg *config.Config, rep ci.Reporter, seed storefake.Seed) (*storefake.Server, steps.Deps, error) {
+	sim, err := storefake.New(&storefake.Options{
+		Clock:         clk,
+		Stages:        simulatedStages,
+		RequestBudget: storeapi.DefaultRequestBudget,
+	})
+	if err != nil {
+		return nil, steps.Deps{}, err
+	}
+	if err := sim.Seed(seed); err != nil {
+		sim.Close()
+		return nil, steps.Deps{}, fmt.Errorf("seed the simulator: %w", err)
+	}
+	store, err := storeapi.New(sim.Credential(), &storeapi.Options{
+		BaseURL:       sim.URL(),
+		HTTPClient:    sim.HTTPClient(),
+		Clock:         clk,
+		RequestBudget: budget(cfg.RequestBudget),
+		Logger:        debugLogger(rep),
+	})
+	if err != nil {
+		sim.Close()
+		return nil, steps.Deps{}, err
+	}
+	// Polling jitter spreads real clients' requests; against the simulator
+	// it only made the timeline differ from run to run, and with a poll gap
+	// of up to 6m it sometimes skipped a short status. A fixed midpoint keeps
+	// the demo showing every status, the same way each time.
+	return sim, steps.Deps{Store: store, Reporter: rep, Clock: clk, UploadTransport: sim.HTTPClient(),
+		Rand: func() float64 { return 0.5 }}, nil
 }
 
 // demoScenario plays one more scenario of the demo in dir, on the
@@ -145,6 +163,7 @@ func demoRuns(base *config.Config, pkg config.Package) []demoRun {
 		c := *base
 		c.ApplicationID, c.FlightName = demoAppID, demoFlightName
 		c.Packages, c.RolloutPercentage, c.WaitFor, c.FinalizeRollout = nil, nil, config.WaitNone, false
+		c.RolloutSteps = nil // the health demo's, not these jobs'
 		edit(&c)
 		return &c
 	}
@@ -164,26 +183,32 @@ func demoRuns(base *config.Config, pkg config.Package) []demoRun {
 }
 
 func writeDemoPackage(dir string) (config.Package, error) {
-	path := filepath.Join(dir, demoPackage)
+	return writePackageVersion(dir, demoPackage, demoVersion)
+}
+
+// writePackageVersion writes a demo package of the given version as dir/name.
+func writePackageVersion(dir, name, version string) (config.Package, error) {
+	path := filepath.Join(dir, name)
 	f, err := os.Create(path)
 	if err != nil {
 		return config.Package{}, err
 	}
-	if err := msix.WriteDemoPackage(f, "Contoso.Notes", demoVersion); err != nil {
+	if err := msix.WriteDemoPackage(f, "Contoso.Notes", version); err != nil {
 		f.Close()
 		return config.Package{}, err
 	}
 	if err := f.Close(); err != nil {
 		return config.Package{}, err
 	}
-	return config.Package{Path: path, ZIPName: demoPackage}, nil
+	return config.Package{Path: path, ZIPName: name}, nil
 }
 
 // playsDemo reports whether a simulated run plays the demo: its inputs
-// name no app and nothing to act on or do.
+// name no app and nothing to act on or do (rollout-steps alone plays it,
+// with those steps in its health-gated rollout).
 func playsDemo(cfg *config.Config) bool {
 	return cfg.ApplicationID == "" && cfg.Target == "" && cfg.FlightID == "" && cfg.FlightName == "" && cfg.SubmissionID == "" &&
-		!cfg.WantsUpdate() && cfg.RolloutPercentage == nil && !cfg.HaltRollout && !cfg.FinalizeRollout && len(cfg.RolloutSteps) == 0
+		!cfg.WantsUpdate() && cfg.RolloutPercentage == nil && !cfg.HaltRollout && !cfg.FinalizeRollout
 }
 
 // rehearsalConfig is cfg acting on the demo app when it names none, and
@@ -208,9 +233,13 @@ func simulatorSeed(cfg *config.Config, demo bool) storefake.Seed {
 	if demo {
 		return storefake.DemoSeed(storefake.DemoWorld{})
 	}
-	return storefake.DemoSeed(storefake.DemoWorld{
+	w := storefake.DemoWorld{
 		AppID: cfg.ApplicationID, FlightID: cfg.FlightID, FlightName: cfg.FlightName, PublishedID: cfg.SubmissionID,
 		ForApp:  cfg.FlightID == "" && cfg.FlightName == "",
-		Rolling: !cfg.WantsUpdate(),
-	})
+		Rolling: !cfg.WantsUpdate() && !rehearsesGate(cfg),
+	}
+	if rehearsesGate(cfg) {
+		w.RetailVersion = healthDemoRetailVersion
+	}
+	return storefake.DemoSeed(w)
 }

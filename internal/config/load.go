@@ -92,7 +92,6 @@ func load(args []string, getenv func(string) string, root string) (*Config, erro
 
 	errs = append(errs, p.errs...)
 	errs = append(errs, conflicts(c, raw)...)
-	errs = append(errs, notBuiltYet(c, raw)...)
 	if len(errs) > 0 {
 		return c, errors.Join(errs...)
 	}

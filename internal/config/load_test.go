@@ -453,17 +453,6 @@ func checkRefusals(t *testing.T, root string, tests []refusal) {
 	}
 }
 
-// TestNotBuiltYet checks that inputs this build reads but whose steps are
-// not there yet are refused, never silently ignored.
-func TestNotBuiltYet(t *testing.T) {
-	t.Parallel()
-	const flightID = "--flight-id=00000000-0000-0000-0000-000000000001"
-	const missing = "not supported by this build"
-	checkRefusals(t, t.TempDir(), []refusal{
-		{"rollout steps", []string{flightID, "--rollout-steps=5,20,50,100"}, "rollout-steps", missing},
-	})
-}
-
 func TestAcceptedCombinations(t *testing.T) {
 	t.Parallel()
 	const flightID = "--flight-id=00000000-0000-0000-0000-000000000001"
@@ -490,6 +479,9 @@ func TestAcceptedCombinations(t *testing.T) {
 		{"simulate ignores bad sign-in inputs", []string{"--simulate", "--tenant-id=not-a-guid", "--auth=nonsense"}},
 		{"api-url on localhost", []string{flightID, "--api-url=http://localhost:8080"}},
 		{"api-url on ::1", []string{flightID, "--api-url=http://[::1]:8080/"}},
+		{"rollout steps", []string{flightID, "--rollout-steps=5,20,50,100", "--finalize-rollout"}},
+		{"rollout steps on update", []string{flightID, "--update", "--rollout-steps=5,20"}},
+		{"app rollout steps", []string{"--target=app", "--rollout-steps=1,10,100", "--health-gate=off"}},
 		{"health inputs", []string{flightID, "--health-gate=OFF", "--health-max-ratio=2", "--health-min-failures=0.5", "--health-data-lag=0s", "--on-unhealthy=fail"}},
 	}
 	for _, tt := range tests {
@@ -632,7 +624,9 @@ func TestNewInputsParsed(t *testing.T) {
 	}
 
 	c, err = load([]string{"--flight-name=beta", "--package-mode=Supersede", "--rollout-steps= 5, 20,50 ,100"}, envOf(nil), t.TempDir())
-	wantInputErrors(t, err, "rollout-steps") // not built yet, but read
+	if err != nil {
+		t.Errorf("err = %v, want none", err)
+	}
 	if c.PackageMode != PackageSupersede {
 		t.Errorf("PackageMode = %q, want supersede", c.PackageMode)
 	}
@@ -746,3 +740,27 @@ func mustWriteFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestNewRolloutPercentage(t *testing.T) {
+	t.Parallel()
+	pct := 12.5
+	tests := []struct {
+		name string
+		cfg  Config
+		want *float64
+	}{
+		{"neither", Config{}, nil},
+		{"rollout-percentage", Config{RolloutPercentage: &pct}, &pct},
+		{"first of rollout-steps", Config{RolloutSteps: []float64{5, 20, 100}}, ptrTo(5.0)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if diff := cmp.Diff(tt.want, tt.cfg.NewRolloutPercentage()); diff != "" {
+				t.Errorf("NewRolloutPercentage (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }

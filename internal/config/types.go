@@ -221,6 +221,26 @@ func (c *Config) WantsUpdate() bool {
 		c.MandatoryUpdate != nil || c.MandatoryUpdateEffectiveDate != nil
 }
 
+// NewRolloutPercentage returns the percentage at which an update starts the
+// new submission's gradual rollout: rollout-percentage, or the first of
+// rollout-steps; nil when neither is given.
+func (c *Config) NewRolloutPercentage() *float64 {
+	if c.RolloutPercentage != nil {
+		return c.RolloutPercentage
+	}
+	if len(c.RolloutSteps) > 0 {
+		first := c.RolloutSteps[0]
+		return &first
+	}
+	return nil
+}
+
+// NamesFlight reports whether the inputs name a flight (flight-id,
+// flight-name or target: flight).
+func (c *Config) NamesFlight() bool {
+	return c.FlightID != "" || c.FlightName != "" || c.Target == TargetFlight
+}
+
 // ErrInvalidInput matches every error that comes from bad inputs or missing
 // configuration found before anything is sent (exit code 2).
 var ErrInvalidInput = errors.New("invalid input")

@@ -280,7 +280,7 @@ func (r Result) decide(th Thresholds) Result {
 	}
 	for _, k := range r.Kinds {
 		if clearRegression(k.Comparison) && k.Earlier != nil && clearRegression(*k.Earlier) {
-			return r.decided(Halt, RuleRegression, fmt.Sprintf("%s: %s, on the window and on the window ending a day earlier", k.Kind, describe(k.Comparison)), "")
+			return r.decided(Halt, RuleRegression, fmt.Sprintf("%s: %s, on both windows", k.Kind, describe(k.Comparison)), "")
 		}
 	}
 	for _, k := range r.Kinds {
@@ -323,7 +323,7 @@ func (r Result) hold(rule, reason, waitsFor string) Result {
 
 // describe states a comparison in words.
 func describe(c Comparison) string {
-	return fmt.Sprintf("the new versions fail %.2f times as often as the old (%s against %s), p = %.2g, %.1f failing devices more than the old rate predicts",
+	return fmt.Sprintf("%.2f times the old rate (%s against %s), p = %.2g, excess %.1f",
 		c.Ratio, percent(c.New.Rate), percent(c.Old.Rate), c.PValue, c.Excess)
 }
 

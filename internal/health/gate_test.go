@@ -166,7 +166,7 @@ func TestEvaluate(t *testing.T) {
 				if c.Ratio != 2 || c.Excess != 140 || c.PValue >= HaltPValue || c.Earlier.Ratio != 2 || c.Earlier.Excess != 120 {
 					t.Errorf("crash %+v, earlier %+v", c.Comparison, *c.Earlier)
 				}
-				if !strings.HasPrefix(r.Reason, "crash: the new versions fail 2.00 times as often as the old (0.8% against 0.4%)") {
+				if !strings.HasPrefix(r.Reason, "crash: 2.00 times the old rate (0.8% against 0.4%)") {
 					t.Errorf("reason %q", r.Reason)
 				}
 			},

@@ -147,10 +147,12 @@ func clipList(items []string, keep int) []string {
 	return out
 }
 
-// Figures returns the window and each kind's figures on one line, for an
-// annotation or a notice:
+// Figures returns the window and each kind's figures, a line each (each
+// under 120 characters, as log lines are), for an annotation or a notice:
 //
-//	2026-03-03 to 2026-03-09 (7 days); crash: new 280 of 35,000 (0.8%), old 2,660 of 665,000 (0.4%), ratio 2.00, p = 1.2e-29, excess 140.0; hang: ...
+//	2026-03-03 to 2026-03-09 (7 days)
+//	crash: new 280 of 35,000 (0.8%), old 2,660 of 665,000 (0.4%), ratio 2.00, p = 1.2e-29, excess 140.0
+//	hang: ...
 func (r Result) Figures() string {
 	if r.Window.Days() == 0 {
 		return "no day to compare yet"
@@ -161,7 +163,7 @@ func (r Result) Figures() string {
 			k.Kind, thousands(k.New.Failures), thousands(k.New.Devices), percent(k.New.Rate),
 			thousands(k.Old.Failures), thousands(k.Old.Devices), percent(k.Old.Rate), k.Ratio, pValue(k.PValue), k.Excess))
 	}
-	return strings.Join(parts, "; ")
+	return strings.Join(parts, "\n")
 }
 
 // Markdown returns the decision and its reason, the window, and a table of
@@ -169,14 +171,14 @@ func (r Result) Figures() string {
 // daily rate, drawn to one scale per kind so that the two lines compare.
 func (r Result) Markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "**%s** (%s): %s\n", r.Decision, r.Rule, mdEscape(r.Reason))
+	fmt.Fprintf(&b, "- Verdict: **%s** (%s): %s\n", r.Decision, r.Rule, mdEscape(r.Reason))
 	if r.WaitsFor != "" {
-		fmt.Fprintf(&b, "\nWaits for %s.\n", mdEscape(r.WaitsFor))
+		fmt.Fprintf(&b, "- Waits for %s.\n", mdEscape(r.WaitsFor))
 	}
 	if r.Window.Days() == 0 {
 		return b.String()
 	}
-	fmt.Fprintf(&b, "\nWindow %s (%d days) at %g%%: new versions %s, old %s.", r.Window, r.Window.Days(), r.Percentage, versionList(r.NewVersions), versionList(r.OldVersions))
+	fmt.Fprintf(&b, "- Window %s (%d days) at %g%%: new versions %s, old %s.", r.Window, r.Window.Days(), r.Percentage, versionList(r.NewVersions), versionList(r.OldVersions))
 	if len(r.SharedVersions) > 0 {
 		fmt.Fprintf(&b, " On both sides, so left out: %s.", versionList(r.SharedVersions))
 	}

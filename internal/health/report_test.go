@@ -180,8 +180,8 @@ func TestShortJSONStaysSmall(t *testing.T) {
 func TestFigures(t *testing.T) {
 	t.Parallel()
 	r := Evaluate(inputFrom(runAt, 5, days(8, with(healthy(), func(d *dayData) { d.newCrash = 40 }))), Thresholds{})
-	want := "2026-03-03 to 2026-03-09 (7 days); " +
-		"crash: new 280 of 35,000 (0.8%), old 2,660 of 665,000 (0.4%), ratio 2.00, p = " + pValue(r.Kinds[0].PValue) + ", excess 140.0; " +
+	want := "2026-03-03 to 2026-03-09 (7 days)\n" +
+		"crash: new 280 of 35,000 (0.8%), old 2,660 of 665,000 (0.4%), ratio 2.00, p = " + pValue(r.Kinds[0].PValue) + ", excess 140.0\n" +
 		"hang: new 70 of 35,000 (0.2%), old 1,330 of 665,000 (0.2%), ratio 1.00, p = " + pValue(r.Kinds[1].PValue) + ", excess 0.0"
 	if got := r.Figures(); got != want {
 		t.Errorf("Figures =\n%s\nwant\n%s", got, want)

@@ -3,6 +3,8 @@ package steps
 import (
 	"context"
 	"fmt"
+
+	"github.com/storeflight/storeflight/internal/storeapi"
 )
 
 // finalizeStep finalizes the gradual rollout: everyone gets the new
@@ -13,8 +15,11 @@ type finalizeStep struct{}
 func (finalizeStep) Name() string { return "finalize" }
 
 func (finalizeStep) Skip(s *State) string {
-	if !s.cfg.FinalizeRollout {
+	switch {
+	case !s.cfg.FinalizeRollout:
 		return skipNotAskedFor
+	case len(s.cfg.RolloutSteps) > 0:
+		return "rollout-steps: the health gate finalizes past the last step (rollout step)"
 	}
 	return ""
 }
@@ -24,6 +29,12 @@ func (finalizeStep) Run(ctx context.Context, s *State) error {
 	if err != nil || r == nil {
 		return err
 	}
+	return finalizeRollout(ctx, s, r)
+}
+
+// finalizeRollout finalizes the published target's rollout r, as its
+// transition table allows (in a dry run, plans it).
+func finalizeRollout(ctx context.Context, s *State, r *storeapi.PackageRollout) error {
 	if send, err := s.checkRolloutChange(finalizeChange, r); !send {
 		return err
 	}

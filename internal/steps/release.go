@@ -248,9 +248,13 @@ func (s *State) checkInputsHold(sub submission) error {
 		if f.input == "rollout-percentage" && sub.status() == storeapi.StatusPublished {
 			continue
 		}
+		input := f.input
+		if input == "rollout-percentage" && s.cfg.RolloutPercentage == nil {
+			input = "rollout-steps" // its first step set the value
+		}
 		return fmt.Errorf("%s %s cannot be applied: %s, this run's earlier submission, is already %s and holds %s = %s, which the Store no longer lets anyone change; "+
 			"publish it with a new version of the packages, or run with the value it holds",
-			f.input, v, sub.id(), sub.status(), f.field, have[f.field])
+			input, v, sub.id(), sub.status(), f.field, have[f.field])
 	}
 	return nil
 }

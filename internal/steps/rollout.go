@@ -8,7 +8,7 @@ import (
 )
 
 // rolloutStep raises or halts the gradual rollout of a published
-// submission.
+// submission; with rollout-steps, the health gate decides (gate.go).
 type rolloutStep struct{}
 
 func (rolloutStep) Name() string { return "rollout" }
@@ -18,6 +18,8 @@ func (rolloutStep) Skip(s *State) string {
 	switch {
 	case cfg.HaltRollout:
 		return ""
+	case len(cfg.RolloutSteps) > 0:
+		return gateSkip(s)
 	case cfg.RolloutPercentage == nil:
 		return skipNotAskedFor
 	case cfg.WantsUpdate() && s.updateRan:
@@ -29,6 +31,9 @@ func (rolloutStep) Skip(s *State) string {
 }
 
 func (rolloutStep) Run(ctx context.Context, s *State) error {
+	if len(s.cfg.RolloutSteps) > 0 {
+		return runGate(ctx, s)
+	}
 	r, err := publishedRollout(ctx, s, "change the rollout of")
 	if err != nil || r == nil {
 		return err

@@ -3,6 +3,7 @@ package steps
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -59,6 +60,8 @@ type Record struct {
 	Warnings []storeapi.StatusDetail
 	Reports  []storeapi.CertificationReport
 	Rollout  RolloutRecord
+	// Gate is what the health gate of rollout-steps decided.
+	Gate GateRecord
 
 	Updated     []FieldChange // the update's field-by-field changes
 	Uploaded    []UploadedFile
@@ -341,9 +344,7 @@ const (
 // "Outputs"); result holds the others as one JSON object, plus the
 // application ID and, when the wait ran out, "timed-out": "true".
 func (s *Record) Outputs() map[string]string {
-	// rollout-decision is none and health empty until the health gate
-	// runs.
-	out := map[string]string{OutFinalized: strconv.FormatBool(s.Finalized), OutRolloutDecision: "none", OutHealth: ""}
+	out := map[string]string{OutFinalized: strconv.FormatBool(s.Finalized), OutRolloutDecision: s.Gate.decision(), OutHealth: s.Gate.healthJSON()}
 	set := func(k, v string) {
 		if v != "" {
 			out[k] = v
@@ -363,9 +364,18 @@ func (s *Record) Outputs() map[string]string {
 			set(OutFallbackSubmissionID, r.FallbackSubmissionID)
 		}
 	}
-	result := make(map[string]string, len(out)+2)
-	for k, v := range out {
-		result[k] = v
+	out[OutResult] = s.result(out)
+	return out
+}
+
+// result is the result output: outs (without result) and the run's other
+// facts as one JSON object.
+func (s *Record) result(outs map[string]string) string {
+	result := make(map[string]string, len(outs)+2)
+	for k, v := range outs {
+		if k != OutResult {
+			result[k] = v
+		}
 	}
 	if s.ApplicationID != "" {
 		result["application-id"] = s.ApplicationID
@@ -377,8 +387,19 @@ func (s *Record) Outputs() map[string]string {
 		result["dry-run"] = "true"
 	}
 	b, _ := json.Marshal(result) // a map of strings always marshals
-	out[OutResult] = string(b)
-	return out
+	return string(b)
+}
+
+// shortOutputs are the short forms of the outputs that can grow long,
+// for where outputs must be small (GitLab's dotenv report): health with
+// its key figures (health.Result.ShortJSON), and result holding that.
+func (s *Record) shortOutputs(outs map[string]string) map[string]string {
+	if s.Gate.Health == nil {
+		return nil
+	}
+	short := maps.Clone(outs)
+	short[OutHealth] = s.Gate.Health.ShortJSON()
+	return map[string]string{OutHealth: short[OutHealth], OutResult: s.result(short)}
 }
 
 // Report writes every output and the job summary through r, and returns
@@ -394,6 +415,11 @@ func (s *Record) Report(r ci.Reporter) error {
 		}
 		if err := r.SetOutput(k, v); err != nil && first == nil {
 			first = err
+		}
+	}
+	if sf, ok := r.(ci.ShortForms); ok {
+		for k, v := range s.shortOutputs(outs) {
+			sf.SetShortForm(k, v)
 		}
 	}
 	if err := r.Summary(s.SummaryMarkdown()); err != nil && first == nil {

@@ -30,6 +30,7 @@ func (s *Record) summarySections() []func(*strings.Builder) {
 	return []func(*strings.Builder){
 		s.writeOutcome,
 		s.writeOverview,
+		s.gateSection,
 		s.writeTimeline,
 		s.writeChanges,
 		s.writeDetails,

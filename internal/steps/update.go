@@ -104,9 +104,9 @@ var updateFields = []struct{ field, input string }{
 // create cloned.
 func inputValues(cfg *config.Config, created bool) map[string]string {
 	v := map[string]string{}
-	switch {
-	case cfg.RolloutPercentage != nil:
-		v[fieldRolloutOn], v[fieldRolloutPct] = "true", formatPct(*cfg.RolloutPercentage)
+	switch start := cfg.NewRolloutPercentage(); {
+	case start != nil:
+		v[fieldRolloutOn], v[fieldRolloutPct] = "true", formatPct(*start)
 	case created:
 		v[fieldRolloutOn], v[fieldRolloutPct] = "false", "0"
 	}
@@ -159,9 +159,9 @@ func normalTime(v string) string {
 // as the inputs ask; created says this run made it.
 func applyUpdate(cfg *config.Config, sub *storeapi.FlightSubmission, created bool) {
 	o := &sub.PackageDeliveryOptions
-	switch {
-	case cfg.RolloutPercentage != nil:
-		o.PackageRollout.IsPackageRollout, o.PackageRollout.PackageRolloutPercentage = true, *cfg.RolloutPercentage
+	switch start := cfg.NewRolloutPercentage(); {
+	case start != nil:
+		o.PackageRollout.IsPackageRollout, o.PackageRollout.PackageRolloutPercentage = true, *start
 	case created:
 		o.PackageRollout.IsPackageRollout, o.PackageRollout.PackageRolloutPercentage = false, 0
 	}

@@ -50,6 +50,13 @@ type DemoWorld struct {
 	PartnerCenterDraft bool
 	// UnsupportedFeatures: see SeedApp.
 	UnsupportedFeatures bool
+	// RetailVersion is the version of the packages of the app's own
+	// published submission; empty means the flight's, 1.0.0.0. The
+	// analytics count a version's devices across the whole app, so a
+	// health-gated flight whose old version is also the retail one never
+	// sees the share of a whole day at its step (README, "Health-gated
+	// rollout").
+	RetailVersion string
 }
 
 // DemoSeed returns the demo world as a Seed.
@@ -77,9 +84,11 @@ func DemoSeed(w DemoWorld) Seed {
 	}
 
 	desktop := SeedPackage{FileName: DemoPublishedPackage, Version: "1.0.0.0", FileStatus: "Uploaded", Architecture: "x64"}
-	appPackages := []SeedPackage{desktop}
+	retail := desktop
+	retail.Version = or(w.RetailVersion, desktop.Version)
+	appPackages := []SeedPackage{retail}
 	if !w.DesktopOnly {
-		appPackages = append(appPackages, SeedPackage{FileName: DemoXboxPackage, Version: "1.0.0.0", FileStatus: "Uploaded",
+		appPackages = append(appPackages, SeedPackage{FileName: DemoXboxPackage, Version: retail.Version, FileStatus: "Uploaded",
 			Architecture: "x64", DeviceFamilies: []string{"Windows.Xbox"}})
 	}
 	page := w.Page
