@@ -20,18 +20,10 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"flag"
 	"fmt"
 	"io"
-	"math/big"
-	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -40,6 +32,7 @@ import (
 	"time"
 
 	"github.com/storeflight/storeflight/internal/auth/authtest"
+	"github.com/storeflight/storeflight/internal/fakecert"
 	"github.com/storeflight/storeflight/internal/storefake"
 )
 
@@ -63,7 +56,7 @@ func run(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("storefake", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:0", "address of the Store API")
 	blobListen := fs.String("blob-listen", "", "address of the blob endpoint (default: the API's listener)")
-	useTLS := fs.Bool("tls", false, "serve HTTPS with a generated certificate for 127.0.0.1 (trusted through SSL_CERT_FILE)")
+	useTLS := fs.Bool("tls", false, "serve HTTPS with a certificate for localhost, 127.0.0.1 and ::1 from a generated CA (trusted through extra-root-certs or SSL_CERT_FILE)")
 	stage := fs.Duration("stage", 0, "duration of every processing status (0: each passes at the next read)")
 	cert := fs.Duration("certification", -1, "duration of Certification (default: -stage)")
 	budget := fs.Int("budget", 20, "Store API requests allowed per minute (0: no limit)")
@@ -104,12 +97,14 @@ func run(args []string, stdout io.Writer) error {
 	certs := [][]byte{entra.CertPEM()}
 	var tlsConfig *tls.Config
 	if *useTLS {
-		c, certPEM, err := selfSigned()
+		ca, err := fakecert.NewCA("storefake CA")
 		if err != nil {
 			return err
 		}
-		tlsConfig = &tls.Config{Certificates: []tls.Certificate{c}, MinVersion: tls.VersionTLS12}
-		certs = append(certs, certPEM)
+		if tlsConfig, err = ca.ServerConfig(); err != nil {
+			return err
+		}
+		certs = append(certs, ca.PEM())
 	}
 	apiURL, err := sim.Listen(*listen, *blobListen, tlsConfig)
 	if err != nil {
@@ -168,32 +163,6 @@ func seed(rolling bool) storefake.Seed {
 			},
 		}},
 	}}}
-}
-
-// selfSigned makes a certificate for 127.0.0.1 and localhost.
-func selfSigned() (tls.Certificate, []byte, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: "storefake"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(7 * 24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		DNSNames:              []string{"localhost"},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return tls.Certificate{}, nil, err
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, certPEM, nil
 }
 
 func joinPEM(certs [][]byte) []byte {
