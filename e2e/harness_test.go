@@ -49,8 +49,9 @@ const (
 var (
 	// binary is the storeflight executable TestMain builds.
 	binary string
-	// simTLS serves the simulator with a leaf for 127.0.0.1 signed by
-	// simCAPEM, which the binary trusts only through SSL_CERT_FILE.
+	// simTLS serves the simulator with a certificate signed by simCAPEM,
+	// which the binary trusts only through the extra-root-certs input (or,
+	// in one scenario, SSL_CERT_FILE).
 	simTLS   *tls.Config
 	simCAPEM []byte
 )
@@ -66,22 +67,8 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	binary = filepath.Join(dir, "storeflight")
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: the go command is needed to build the binary:", err)
-		return 1
-	}
-	args := []string{"build", "-o", binary}
-	if raceEnabled {
-		// A race in the product under real network timing is a fault
-		// this suite should find, so the binary gets the detector too.
-		args = append(args, "-race")
-	}
-	build := exec.Command(goTool, append(args, "github.com/storeflight/storeflight")...)
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: building storeflight:", err)
+	if binary, err = buildBinary(dir); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
 	simTLS, simCAPEM, err = newSimTLS()
@@ -90,6 +77,32 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	return m.Run()
+}
+
+// buildBinary builds storeflight into dir, or returns the prebuilt binary
+// named by $STOREFLIGHT_E2E_BINARY (a release build, or a Windows binary
+// for a suite cross-compiled to run under Wine, where no go command is).
+func buildBinary(dir string) (string, error) {
+	if prebuilt := os.Getenv("STOREFLIGHT_E2E_BINARY"); prebuilt != "" {
+		return filepath.Abs(prebuilt)
+	}
+	bin := filepath.Join(dir, "storeflight"+exeSuffix)
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		return "", fmt.Errorf("the go command is needed to build the binary: %w", err)
+	}
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		// A race in the product under real network timing is a fault
+		// this suite should find, so the binary gets the detector too.
+		args = append(args, "-race")
+	}
+	build := exec.Command(goTool, append(args, "github.com/storeflight/storeflight")...)
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return "", fmt.Errorf("building storeflight: %w", err)
+	}
+	return bin, nil
 }
 
 // newSimTLS makes a CA and a server certificate for localhost, 127.0.0.1
@@ -270,6 +283,8 @@ func (w *world) baseInputs() map[string]string {
 		// and the limiter's wait would cost a minute per run; the
 		// throttling scenario sets a budget and checks it.
 		"request-budget": "0",
+		// The one way to trust the fakes that works on every OS.
+		"extra-root-certs": w.certs,
 	}
 }
 
@@ -334,14 +349,10 @@ func (w *world) runT(t *testing.T, ctx context.Context, inv invocation) result {
 	outFile := filepath.Join(w.dir, fmt.Sprintf("outputs-%d.json", n))
 
 	env := map[string]string{
-		"PATH":                           os.Getenv("PATH"),
-		"HOME":                           os.Getenv("HOME"),
-		"TMPDIR":                         os.Getenv("TMPDIR"),
-		"SSL_CERT_FILE":                  w.certs,
 		"GITHUB_ACTIONS":                 "true",
 		"CI":                             "true",
 		"RUNNER_DEBUG":                   "1",
-		"RUNNER_OS":                      "Linux",
+		"RUNNER_OS":                      runnerOS,
 		"RUNNER_TEMP":                    w.dir,
 		"GITHUB_WORKSPACE":               w.dir,
 		"GITHUB_OUTPUT":                  files["GITHUB_OUTPUT"],
@@ -349,8 +360,10 @@ func (w *world) runT(t *testing.T, ctx context.Context, inv invocation) result {
 		"ACTIONS_ID_TOKEN_REQUEST_URL":   w.entra.IDTokenURL(),
 		"ACTIONS_ID_TOKEN_REQUEST_TOKEN": w.entra.IDTokenRequestToken(),
 	}
-	if env["TMPDIR"] == "" {
-		delete(env, "TMPDIR")
+	for _, k := range systemVariables {
+		if v, ok := os.LookupEnv(k); ok && v != "" {
+			env[k] = v
+		}
 	}
 	inputs := map[string]string{}
 	if !inv.NoBaseInputs {
@@ -375,6 +388,7 @@ func (w *world) runT(t *testing.T, ctx context.Context, inv invocation) result {
 	}
 
 	cmd := exec.CommandContext(ctx, binary, inv.Args...)
+	prepareCommand(cmd)
 	cmd.Dir = w.dir
 	cmd.Env = nil
 	for k, v := range env {

@@ -131,13 +131,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // runStore runs the pipeline against the real Store (or api-url).
 func runStore(ctx context.Context, cfg *config.Config, rep ci.Reporter, sm seams) (*steps.State, error) {
-	cred, mode, err := auth.NewCredential(cfg, &auth.Options{OnSecret: rep.Mask, Transport: sm.authTransport})
+	clients := newTrustingClients(cfg)
+	if sm.authTransport != nil {
+		clients.auth = sm.authTransport
+	}
+	cred, mode, err := auth.NewCredential(cfg, &auth.Options{OnSecret: rep.Mask, Transport: clients.auth})
 	if err != nil {
 		return nil, err
 	}
 	rep.Infof("sign-in: %s, tenant %s, client %s", mode, cfg.TenantID, cfg.ClientID)
 	store, err := storeapi.New(cred, &storeapi.Options{
 		BaseURL:       cfg.APIURL.String(),
+		HTTPClient:    clients.store,
 		RequestBudget: budget(cfg.RequestBudget),
 		Logger:        debugLogger(rep),
 		UserAgent:     "storeflight/" + version.String(),
@@ -145,7 +150,7 @@ func runStore(ctx context.Context, cfg *config.Config, rep ci.Reporter, sm seams
 	if err != nil {
 		return nil, err
 	}
-	return steps.Run(ctx, steps.Deps{Config: cfg, Store: store, Reporter: rep})
+	return steps.Run(ctx, steps.Deps{Config: cfg, Store: store, Reporter: rep, UploadTransport: clients.upload})
 }
 
 // budget maps the request-budget input (0: no limit) onto the client's

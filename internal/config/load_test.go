@@ -508,7 +508,7 @@ func TestInputsTable(t *testing.T) {
 		"previous-rollout", "update", "packages", "package-mode", "rollout-percentage", "halt-rollout", "finalize-rollout",
 		"mandatory-update", "mandatory-update-effective-date", "target-publish-mode", "target-publish-date",
 		"notes-for-certification", "commit", "wait-for", "poll-interval", "max-poll-interval", "timeout", "on-timeout",
-		"request-budget", "dry-run", "simulate", "output-file", "api-url", "authority-host", "debug"}
+		"request-budget", "dry-run", "simulate", "output-file", "api-url", "authority-host", "extra-root-certs", "debug"}
 	var got []string
 	for _, in := range Inputs {
 		got = append(got, in.Name)
