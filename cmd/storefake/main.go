@@ -6,8 +6,8 @@
 // It also starts a fake Entra ID (internal/auth/authtest) whose access
 // tokens the simulator accepts, and prints, one per line, the environment a
 // storeflight run needs (sign-in by federated token, api-url,
-// authority-host, SSL_CERT_FILE trusting the fakes' certificates), then
-// runs until SIGINT or SIGTERM:
+// authority-host, extra-root-certs trusting the fakes' certificates, which
+// works on every OS), then runs until SIGINT or SIGTERM:
 //
 //	storefake -env-file /tmp/sf.env &
 //	set -a; . /tmp/sf.env; set +a
@@ -56,7 +56,7 @@ func run(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("storefake", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:0", "address of the Store API")
 	blobListen := fs.String("blob-listen", "", "address of the blob endpoint (default: the API's listener)")
-	useTLS := fs.Bool("tls", false, "serve HTTPS with a certificate for localhost, 127.0.0.1 and ::1 from a generated CA (trusted through extra-root-certs or SSL_CERT_FILE)")
+	useTLS := fs.Bool("tls", false, "serve HTTPS with a certificate for localhost, 127.0.0.1 and ::1 from a generated CA (trusted through extra-root-certs)")
 	stage := fs.Duration("stage", 0, "duration of every processing status (0: each passes at the next read)")
 	cert := fs.Duration("certification", -1, "duration of Certification (default: -stage)")
 	budget := fs.Int("budget", 20, "Store API requests allowed per minute (0: no limit)")
@@ -128,7 +128,7 @@ func run(args []string, stdout io.Writer) error {
 		"AZURE_TENANT_ID=" + tenantID,
 		"AZURE_CLIENT_ID=" + clientID,
 		"AZURE_FEDERATED_TOKEN_FILE=" + tokenFile,
-		"SSL_CERT_FILE=" + caFile,
+		"STOREFLIGHT_EXTRA_ROOT_CERTS=" + caFile,
 		"STOREFLIGHT_APPLICATION_ID=" + seedAppID,
 		"STOREFLIGHT_FLIGHT_NAME='" + seedFlightName + "'",
 	}, "\n") + "\n"

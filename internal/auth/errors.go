@@ -51,8 +51,14 @@ func newSignInError(mode Mode, err, cbErr error) *SignInError {
 		e.errs = []error{cbErr}
 		detail = "could not get the federated token: " + redact.String(cbErr.Error())
 		e.Hint = callbackHint(mode, cbErr)
+		if f, ok := findTLSFailure(cbErr); ok {
+			e.Hint = f.hint()
+		}
 	case errors.As(err, &afe) && afe.RawResponse != nil:
 		detail = e.fromResponse(afe.RawResponse)
+	case isTLS(err):
+		f, _ := findTLSFailure(err)
+		detail, e.Hint = f.detail(), f.hint()
 	default:
 		// No response: a network failure, a cancelled context, or an error
 		// of azidentity's own. Its first line says which.
