@@ -37,6 +37,7 @@ func (tm *terminator) during(p *os.Process, exited <-chan struct{}) {
 		tm.seen, tm.sent, tm.fired = len(reqs), time.Now(), true
 		if err := cancelProcess(p); err != nil {
 			tm.w.t.Errorf("cancelling with %s: %v", cancelSignal, err)
+			_ = p.Kill() // rather than wait for the run to end by itself
 		}
 		return
 	}
