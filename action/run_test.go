@@ -132,6 +132,10 @@ func runScript(t *testing.T, s setup) result {
 	}
 	// As action.yml runs it: bash "$GITHUB_ACTION_PATH/action/run.sh",
 	// where on Windows the variable is a native path (D:\a\_actions\...).
+	bash, err := bashPath()
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.CommandContext(t.Context(), bash, dir+"/action/run.sh")
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
@@ -180,18 +184,14 @@ func filesUnder(t *testing.T, dir string) []string {
 	return files
 }
 
-// bash is the shell that runs run.sh, as on the runners: the system's bash,
-// and on Windows Git Bash (see findBash).
-var bash string
+// bashPath is the shell that runs run.sh, as on the runners: the system's
+// bash, and on Windows Git Bash (see findBash).
+var bashPath = sync.OnceValues(findBash)
 
 func requireTools(t *testing.T) {
 	t.Helper()
-	if bash == "" {
-		b, err := findBash()
-		if err != nil {
-			t.Fatalf("bash is needed to test run.sh: %v", err)
-		}
-		bash = b
+	if _, err := bashPath(); err != nil {
+		t.Fatalf("bash is needed to test run.sh: %v", err)
 	}
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Fatalf("curl is needed to test run.sh: %v", err)
