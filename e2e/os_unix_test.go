@@ -17,13 +17,12 @@ const exeSuffix = ""
 var systemVariables = []string{"PATH", "HOME", "TMPDIR"}
 
 // runnerOS is $RUNNER_OS on a GitHub runner of this OS.
-var runnerOS = map[string]string{"darwin": "macOS"}[runtime.GOOS]
-
-func init() {
-	if runnerOS == "" {
-		runnerOS = "Linux"
+var runnerOS = func() string {
+	if runtime.GOOS == "darwin" {
+		return "macOS"
 	}
-}
+	return "Linux"
+}()
 
 // sslCertFileWorks: Go reads SSL_CERT_FILE on Linux and other Unix
 // systems, not on macOS, where it asks the system's verifier.
