@@ -56,12 +56,20 @@ echo "== Wine prefix ($(wine --version 2>/dev/null))"
 start=$SECONDS
 timeout 300 wine wineboot --init >"$work/wineboot.log" 2>&1 || { cat "$work/wineboot.log"; echo "wineboot --init failed" >&2; exit 1; }
 timeout 120 wineserver -w || true
-sys32=$WINEPREFIX/drive_c/windows/system32
-if [ -e "$sys32/bcryptprimitives.dll" ]; then
-  echo "this Wine has bcryptprimitives.dll; the shim is not needed"
+# Go's runtime loads bcryptprimitives.dll from system32 and fails at start
+# without its ProcessPrng. Wine 8.0 has no such DLL; should a later Wine
+# have one without the function, the shim is preferred to its builtin.
+if ! timeout 120 wine "$exe" --version >"$work/start.log" 2>&1; then
+  if ! grep -qiE 'bcryptprimitives|ProcessPrng' "$work/start.log"; then
+    cat "$work/start.log" >&2
+    echo "storeflight.exe does not start under Wine, for another reason than ProcessPrng" >&2
+    exit 1
+  fi
+  cp "$work/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
+  export WINEDLLOVERRIDES="$WINEDLLOVERRIDES;bcryptprimitives=n,b"
+  echo "this Wine lacks ProcessPrng ($(grep -m1 -iE 'bcryptprimitives|ProcessPrng' "$work/start.log")): installed the shim as system32/bcryptprimitives.dll"
 else
-  cp "$work/bcryptprimitives.dll" "$sys32/"
-  echo "installed the ProcessPrng shim as system32/bcryptprimitives.dll"
+  echo "this Wine runs Go binaries as it is: no shim"
 fi
 echo "prefix ready in $((SECONDS - start))s"
 
