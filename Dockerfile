@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-#
 # storeflight images built from source, for local use and other CI systems.
 # One file, two targets, so both flavours carry the same binary from one build:
 #
@@ -10,12 +8,22 @@
 # Releases do not use this file: release.yml copies the binaries GoReleaser
 # built (and whose sums the action commits) into Dockerfile.release, so the
 # image and the action run byte-identical binaries.
+#
+# No "# syntax=" line: it would make BuildKit pull the Dockerfile frontend
+# from Docker Hub before the first stage, which fails behind a registry
+# mirror or in an air gap. RUN --mount, COPY --chmod and FROM --platform are
+# in the frontend built into Docker 23 and later, and in podman and buildah.
 
 ARG GO_VERSION=1.26
+# The base images are arguments, so that a registry mirror can take their
+# place (--build-arg SHELL_BASE=mirror.example.com/library/debian:trixie-slim).
+ARG GO_IMAGE=golang:${GO_VERSION}
+ARG SHELL_BASE=debian:trixie-slim
+ARG STATIC_BASE=gcr.io/distroless/static-debian13
 
 # The builder runs on the build machine's platform and cross-compiles, so a
 # multi-platform build (--platform linux/amd64,linux/arm64) needs no emulation.
-FROM --platform=$BUILDPLATFORM golang:${GO_VERSION} AS build
+FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS build
 ARG TARGETOS TARGETARCH
 ARG VERSION=dev
 WORKDIR /src
@@ -33,7 +41,7 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
 # entrypoint. Debian rather than Alpine because Azure Pipelines container
 # jobs need glibc (the agent runs its Node.js inside the container) and bash.
 # Debian slim has no CA bundle, so the builder's is copied in.
-FROM debian:trixie-slim AS shell
+FROM ${SHELL_BASE} AS shell
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY --from=build /out/storeflight /usr/local/bin/storeflight
 LABEL org.opencontainers.image.title="storeflight (shell)" \
@@ -45,7 +53,7 @@ LABEL org.opencontainers.image.title="storeflight (shell)" \
 
 # minimal: the binary as entrypoint, for `docker run` steps. distroless/static
 # carries a CA bundle, /etc/passwd and time zone data, and nothing else.
-FROM gcr.io/distroless/static-debian13 AS minimal
+FROM ${STATIC_BASE} AS minimal
 COPY --from=build /out/storeflight /usr/local/bin/storeflight
 LABEL org.opencontainers.image.title="storeflight" \
       org.opencontainers.image.description="Publish Windows apps to the Microsoft Store from CI" \

@@ -9,8 +9,10 @@
 # exact binary. Written for bash 3.2 (macOS) and Git Bash (Windows) too.
 #
 # Exit codes of its own, before the binary runs: 2 for a platform, version
-# or checksum entry it cannot serve (configuration), 1 for a failed download
-# or a checksum mismatch. After that, the binary's own exit code.
+# or checksum entry it cannot serve (configuration; a runner without
+# sha256sum or shasum too, found before anything is downloaded), 1 for a
+# failed download or a checksum mismatch. After that, the binary's own exit
+# code.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -58,15 +60,16 @@ want=$(tr -d '\r' < "$here/checksums.txt" 2>/dev/null | awk -v key="$version/$as
 [ -n "$want" ] || fail 2 "no SHA-256 for $version/$asset in action/checksums.txt of this action's commit: use the version committed with it (leave the version input empty) or a tag of the action released with or after $version"
 printf '%s\n' "$want" | grep -Eq '^[0-9a-f]{64}$' || fail 2 "action/checksums.txt has a malformed sum for $version/$asset"
 
-sha256() {
-  if command -v sha256sum >/dev/null 2>&1; then
-    sha256sum "$1" | awk '{ print tolower($1) }'
-  elif command -v shasum >/dev/null 2>&1; then
-    shasum -a 256 "$1" | awk '{ print tolower($1) }'
-  else
-    fail 1 "neither sha256sum nor shasum is on PATH: cannot verify the storeflight binary"
-  fi
-}
+# The file goes in on stdin: given a name holding a backslash (a Windows
+# path), GNU sha256sum escapes it and prefixes the sum with '\'. Binary
+# mode, for Git Bash.
+if command -v sha256sum >/dev/null 2>&1; then
+  sha256() { sha256sum -b < "$1" | awk '{ print tolower($1) }'; }
+elif command -v shasum >/dev/null 2>&1; then
+  sha256() { shasum -a 256 -b < "$1" | awk '{ print tolower($1) }'; }
+else
+  fail 2 "neither sha256sum nor shasum is on PATH: cannot verify the storeflight binary, so it was not downloaded; install coreutils (or perl's shasum) on the runner"
+fi
 
 dir="$(to_posix "${RUNNER_TEMP:-${TMPDIR:-/tmp}}")/storeflight/$version"
 bin="$dir/$asset"

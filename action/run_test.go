@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -63,18 +64,20 @@ func sum(b []byte) string {
 }
 
 type setup struct {
-	version   string            // action/version content
-	checksums string            // action/checksums.txt content
-	assets    map[string][]byte // served by the fake release host
-	env       map[string]string // on top of the defaults
-	ownHost   bool              // GITHUB_SERVER_URL is the fake host
+	runnerTemp string            // RUNNER_TEMP's folder name in the test's directory; default runner-temp
+	version    string            // action/version content
+	checksums  string            // action/checksums.txt content
+	assets     map[string][]byte // served by the fake release host
+	env        map[string]string // on top of the defaults
+	ownHost    bool              // GITHUB_SERVER_URL is the fake host
 }
 
 type result struct {
 	code       int
 	stdout     string
 	stderr     string
-	binaryEnv  string // what the fake binary recorded; "" if it never ran
+	binaryEnv  string   // what the fake binary recorded; "" if it never ran
+	tempFiles  []string // files in RUNNER_TEMP afterwards, relative to it
 	hits, auth []string
 }
 
@@ -100,6 +103,9 @@ func runScript(t *testing.T, s setup) result {
 	t.Cleanup(srv.Close)
 
 	out := filepath.Join(dir, "binary-env")
+	if s.runnerTemp == "" {
+		s.runnerTemp = "runner-temp"
+	}
 	server := "https://github.com"
 	if s.ownHost {
 		server = srv.URL
@@ -109,7 +115,7 @@ func runScript(t *testing.T, s setup) result {
 		"HOME":                                dir,
 		"RUNNER_OS":                           "Linux",
 		"RUNNER_ARCH":                         "X64",
-		"RUNNER_TEMP":                         filepath.Join(dir, "runner-temp"),
+		"RUNNER_TEMP":                         filepath.Join(dir, s.runnerTemp),
 		"GITHUB_SERVER_URL":                   server,
 		"STOREFLIGHT_ACTION_RELEASES_URL":     srv.URL + "/releases",
 		"STOREFLIGHT_ACTION_TOKEN":            token,
@@ -124,7 +130,13 @@ func runScript(t *testing.T, s setup) result {
 	for k, v := range s.env {
 		env[k] = v
 	}
-	cmd := exec.CommandContext(t.Context(), "bash", filepath.Join(actionDir, "run.sh"))
+	// As action.yml runs it: bash "$GITHUB_ACTION_PATH/action/run.sh",
+	// where on Windows the variable is a native path (D:\a\_actions\...).
+	bash, err := bashPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(t.Context(), bash, dir+"/action/run.sh")
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -145,22 +157,74 @@ func runScript(t *testing.T, s setup) result {
 		r.binaryEnv = string(b)
 	}
 	r.hits, r.auth = rel.seen()
+	r.tempFiles = filesUnder(t, env["RUNNER_TEMP"])
 	return r
 }
 
+// filesUnder lists the regular files under dir (none if it is missing).
+func filesUnder(t *testing.T, dir string) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == dir && errors.Is(err, fs.ErrNotExist) {
+				return fs.SkipAll
+			}
+			return err
+		}
+		if d.Type().IsRegular() {
+			rel, _ := filepath.Rel(dir, p)
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// bashPath is the shell that runs run.sh, as on the runners: the system's
+// bash, and on Windows Git Bash (see findBash).
+var bashPath = sync.OnceValues(findBash)
+
 func requireTools(t *testing.T) {
 	t.Helper()
-	if runtime.GOOS == "windows" {
-		// Windows runners run the script in Git Bash, whose bash is not the
-		// one exec.LookPath finds first (that can be WSL's); the Linux and
-		// macOS runs cover the script's logic.
-		t.Skip("run.sh is exercised on Linux and macOS")
+	if _, err := bashPath(); err != nil {
+		t.Fatalf("bash is needed to test run.sh: %v", err)
 	}
-	for _, tool := range []string{"bash", "curl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is needed to test run.sh: %v", tool, err)
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Fatalf("curl is needed to test run.sh: %v", err)
+	}
+}
+
+// findBash returns $STOREFLIGHT_TEST_BASH, or bash from PATH; on Windows,
+// the bash of Git for Windows next to git, which is the one a runner's
+// `shell: bash` steps use: the first bash on PATH there can be WSL's
+// launcher in System32, which would run the script in Linux.
+func findBash() (string, error) {
+	if b := os.Getenv("STOREFLIGHT_TEST_BASH"); b != "" {
+		return b, nil
+	}
+	if runtime.GOOS != "windows" {
+		return exec.LookPath("bash")
+	}
+	git, err := exec.LookPath("git")
+	if err != nil {
+		return "", fmt.Errorf("git on PATH (Git for Windows) brings the bash the action runs in: %w", err)
+	}
+	// git.exe is in Git\cmd (or Git\bin, or Git\mingw64\bin); bash.exe in Git\bin.
+	for dir := filepath.Dir(git); dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
+		if b := filepath.Join(dir, "bin", "bash.exe"); fileExists(b) {
+			return b, nil
 		}
 	}
+	return "", fmt.Errorf("no bin\\bash.exe above %s", git)
+}
+
+func fileExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
 }
 
 func TestRunScriptVerifiesAndRuns(t *testing.T) {
@@ -189,6 +253,21 @@ func TestRunScriptVerifiesAndRuns(t *testing.T) {
 			wantCode: 3, wantRan: true,
 			wantHits: []string{"/releases/v1.2.3/storeflight_linux_amd64"},
 			wantAuth: []string{"Bearer " + token},
+		},
+		{
+			// GNU sha256sum escapes a file name holding a backslash and
+			// prefixes the sum with '\'; on Windows every native path
+			// holds one.
+			name: "a runner temp path holding a backslash and a space",
+			setup: setup{
+				runnerTemp: `runner\temp dir`,
+				version:    "v1.2.3\n",
+				checksums:  sum(good) + "  v1.2.3/storeflight_linux_amd64\n",
+				assets:     map[string][]byte{"/releases/v1.2.3/storeflight_linux_amd64": good},
+			},
+			wantCode: 3, wantRan: true,
+			wantHits: []string{"/releases/v1.2.3/storeflight_linux_amd64"},
+			wantAuth: []string{""},
 		},
 		{
 			name: "version input picks an earlier release listed in the sums",
@@ -353,5 +432,44 @@ func TestRunScriptReusesVerifiedDownload(t *testing.T) {
 	third := runScript(t, s)
 	if third.code != 3 || len(third.hits) != 1 {
 		t.Errorf("after tampering: code %d, %d downloads, want 3 and 1", third.code, len(third.hits))
+	}
+}
+
+// TestRunScriptWithoutChecksumToolDownloadsNothing runs the script with a
+// PATH that has every tool it needs but sha256sum and shasum: it must stop
+// before the download, with nothing left in RUNNER_TEMP.
+func TestRunScriptWithoutChecksumToolDownloadsNothing(t *testing.T) {
+	t.Parallel()
+	requireTools(t)
+	if runtime.GOOS == "windows" {
+		t.Skip("Git Bash always brings sha256sum; the PATH trick below needs symbolic links")
+	}
+	bin := t.TempDir()
+	for _, tool := range []string{"dirname", "tr", "grep", "awk", "mkdir", "rm", "curl", "chmod", "mv", "env", "sort"} {
+		p, err := exec.LookPath(tool)
+		if err != nil {
+			t.Fatalf("%s: %v", tool, err)
+		}
+		if err := os.Symlink(p, filepath.Join(bin, tool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	good := []byte(fakeBinary)
+	temp := "runner-temp"
+	r := runScript(t, setup{
+		runnerTemp: temp,
+		version:    "v1.2.3",
+		checksums:  sum(good) + "  v1.2.3/storeflight_linux_amd64\n",
+		assets:     map[string][]byte{"/releases/v1.2.3/storeflight_linux_amd64": good},
+		env:        map[string]string{"PATH": bin},
+	})
+	if r.code != 2 || !strings.Contains(r.stderr, "neither sha256sum nor shasum") {
+		t.Errorf("exit code %d, stderr %q; want 2 and a message naming the missing tools", r.code, r.stderr)
+	}
+	if len(r.hits) != 0 || r.binaryEnv != "" {
+		t.Errorf("downloaded %q and ran %t, want neither", r.hits, r.binaryEnv != "")
+	}
+	if r.tempFiles != nil {
+		t.Errorf("files left in RUNNER_TEMP: %q", r.tempFiles)
 	}
 }

@@ -4,18 +4,11 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -30,6 +23,7 @@ import (
 	"github.com/storeflight/storeflight/internal/auth/authtest"
 	"github.com/storeflight/storeflight/internal/ci/citest"
 	"github.com/storeflight/storeflight/internal/clock"
+	"github.com/storeflight/storeflight/internal/fakecert"
 	"github.com/storeflight/storeflight/internal/msix"
 	"github.com/storeflight/storeflight/internal/storefake"
 )
@@ -55,8 +49,9 @@ const (
 var (
 	// binary is the storeflight executable TestMain builds.
 	binary string
-	// simTLS serves the simulator with a leaf for 127.0.0.1 signed by
-	// simCAPEM, which the binary trusts only through SSL_CERT_FILE.
+	// simTLS serves the simulator with a certificate signed by simCAPEM,
+	// which the binary trusts only through the extra-root-certs input (or,
+	// in one scenario, SSL_CERT_FILE).
 	simTLS   *tls.Config
 	simCAPEM []byte
 )
@@ -72,33 +67,8 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	binary = filepath.Join(dir, "storeflight")
-	if prebuilt := os.Getenv("STOREFLIGHT_E2E_BINARY"); prebuilt != "" {
-		// Another build of the binary (an older commit's, to see a scenario
-		// fail on it) against this suite's simulator.
-		binary = prebuilt
-		simTLS, simCAPEM, err = newSimTLS()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "e2e:", err)
-			return 1
-		}
-		return m.Run()
-	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: the go command is needed to build the binary:", err)
-		return 1
-	}
-	args := []string{"build", "-o", binary}
-	if raceEnabled {
-		// A race in the product under real network timing is a fault
-		// this suite should find, so the binary gets the detector too.
-		args = append(args, "-race")
-	}
-	build := exec.Command(goTool, append(args, "github.com/storeflight/storeflight")...)
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: building storeflight:", err)
+	if binary, err = buildBinary(dir); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
 	simTLS, simCAPEM, err = newSimTLS()
@@ -109,53 +79,44 @@ func testMain(m *testing.M) int {
 	return m.Run()
 }
 
-// newSimTLS makes a CA and a leaf for 127.0.0.1 signed by it, as a
-// private-cloud Store endpoint would present.
+// buildBinary builds storeflight into dir, or returns the prebuilt binary
+// named by $STOREFLIGHT_E2E_BINARY (a release build, or a Windows binary
+// for a suite cross-compiled to run under Wine, where no go command is).
+func buildBinary(dir string) (string, error) {
+	if prebuilt := os.Getenv("STOREFLIGHT_E2E_BINARY"); prebuilt != "" {
+		return filepath.Abs(prebuilt)
+	}
+	bin := filepath.Join(dir, "storeflight"+exeSuffix)
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		return "", fmt.Errorf("the go command is needed to build the binary: %w", err)
+	}
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		// A race in the product under real network timing is a fault
+		// this suite should find, so the binary gets the detector too.
+		args = append(args, "-race")
+	}
+	build := exec.Command(goTool, append(args, "github.com/storeflight/storeflight")...)
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return "", fmt.Errorf("building storeflight: %w", err)
+	}
+	return bin, nil
+}
+
+// newSimTLS makes a CA and a server certificate for localhost, 127.0.0.1
+// and ::1 signed by it, as a private-cloud Store endpoint would present.
 func newSimTLS() (*tls.Config, []byte, error) {
-	now := time.Now()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := fakecert.NewCA("storeflight e2e CA")
 	if err != nil {
 		return nil, nil, err
 	}
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "storeflight e2e CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(48 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	cfg, err := ca.ServerConfig()
 	if err != nil {
 		return nil, nil, err
 	}
-	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		return nil, nil, err
-	}
-	leafKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
-	leafTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(48 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, ca, &leafKey.PublicKey, caKey)
-	if err != nil {
-		return nil, nil, err
-	}
-	cfg := &tls.Config{
-		MinVersion:   tls.VersionTLS12,
-		Certificates: []tls.Certificate{{Certificate: [][]byte{leafDER, caDER}, PrivateKey: leafKey}},
-	}
-	return cfg, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), nil
+	return cfg, ca.PEM(), nil
 }
 
 // worldOptions configures a scenario's simulator and fake Entra.
@@ -336,6 +297,8 @@ func (w *world) baseInputs() map[string]string {
 		// and the limiter's wait would cost a minute per run; the
 		// throttling scenario sets a budget and checks it.
 		"request-budget": "0",
+		// The one way to trust the fakes that works on every OS.
+		"extra-root-certs": w.certs,
 	}
 }
 
@@ -400,14 +363,10 @@ func (w *world) runT(t *testing.T, ctx context.Context, inv invocation) result {
 	outFile := filepath.Join(w.dir, fmt.Sprintf("outputs-%d.json", n))
 
 	env := map[string]string{
-		"PATH":                           os.Getenv("PATH"),
-		"HOME":                           os.Getenv("HOME"),
-		"TMPDIR":                         os.Getenv("TMPDIR"),
-		"SSL_CERT_FILE":                  w.certs,
 		"GITHUB_ACTIONS":                 "true",
 		"CI":                             "true",
 		"RUNNER_DEBUG":                   "1",
-		"RUNNER_OS":                      "Linux",
+		"RUNNER_OS":                      runnerOS,
 		"RUNNER_TEMP":                    w.dir,
 		"GITHUB_WORKSPACE":               w.dir,
 		"GITHUB_OUTPUT":                  files["GITHUB_OUTPUT"],
@@ -415,8 +374,10 @@ func (w *world) runT(t *testing.T, ctx context.Context, inv invocation) result {
 		"ACTIONS_ID_TOKEN_REQUEST_URL":   w.entra.IDTokenURL(),
 		"ACTIONS_ID_TOKEN_REQUEST_TOKEN": w.entra.IDTokenRequestToken(),
 	}
-	if env["TMPDIR"] == "" {
-		delete(env, "TMPDIR")
+	for _, k := range systemVariables {
+		if v, ok := os.LookupEnv(k); ok && v != "" {
+			env[k] = v
+		}
 	}
 	inputs := map[string]string{}
 	if !inv.NoBaseInputs {
@@ -441,6 +402,7 @@ func (w *world) runT(t *testing.T, ctx context.Context, inv invocation) result {
 	}
 
 	cmd := exec.CommandContext(ctx, binary, inv.Args...)
+	prepareCommand(cmd)
 	cmd.Dir = w.dir
 	cmd.Env = nil
 	for k, v := range env {

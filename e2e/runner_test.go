@@ -12,20 +12,26 @@ import (
 
 // testGitHubRunnerReadsRollout is issue 3's end-to-end check of keyless
 // sign-in: the compiled binary, in a GitHub runner's environment, trusts
-// the fake Entra ID and the Store only through SSL_CERT_FILE, trades a
-// GitHub ID token for an access token, and reads a rollout it need not
-// change.
+// the fake Entra ID and the Store only through SSL_CERT_FILE (where Go
+// reads it; elsewhere through extra-root-certs, as every other scenario),
+// trades a GitHub ID token for an access token, and reads a rollout it need
+// not change.
 func testGitHubRunnerReadsRollout(t *testing.T) {
 	w := newWorld(t, worldOptions{
 		FakeClock: true,
 		Seed: seedApp(seedFlight(flightA, "Beta testers", publishedA,
 			&storefake.SeedRollout{Percentage: 25, Status: "PackageRolloutInProgress", Fallback: "1152921504621240001"})),
 	})
-	res := w.run(t.Context(), invocation{Inputs: map[string]string{
+	inv := invocation{Inputs: map[string]string{
 		"auth":               "github-oidc",
 		"flight-id":          flightA,
 		"rollout-percentage": "25",
-	}})
+	}}
+	if sslCertFileWorks {
+		inv.Inputs["extra-root-certs"] = "" // leaves the base input out
+		inv.Env = map[string]string{"SSL_CERT_FILE": w.certs}
+	}
+	res := w.run(t.Context(), inv)
 	if res.Code != 0 {
 		t.Fatalf("exit code %d, want 0\n%s", res.Code, res.log())
 	}

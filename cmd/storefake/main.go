@@ -6,9 +6,9 @@
 // It also starts a fake Entra ID (internal/auth/authtest) whose access
 // tokens the simulator accepts, and prints, one per line, the environment a
 // storeflight run needs (sign-in by federated token, api-url,
-// authority-host, SSL_CERT_FILE trusting the fakes' certificates, the app,
-// and the flight or, with -target app, the app's own submission), then
-// runs until SIGINT or SIGTERM:
+// authority-host, extra-root-certs trusting the fakes' certificates, which
+// works on every OS, the app, and the flight or, with -target app, the
+// app's own submission), then runs until SIGINT or SIGTERM:
 //
 //	storefake -env-file /tmp/sf.env &
 //	set -a; . /tmp/sf.env; set +a
@@ -33,19 +33,11 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"math/big"
-	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -54,6 +46,7 @@ import (
 	"time"
 
 	"github.com/storeflight/storeflight/internal/auth/authtest"
+	"github.com/storeflight/storeflight/internal/fakecert"
 	"github.com/storeflight/storeflight/internal/storefake"
 )
 
@@ -107,7 +100,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(io.Discard) // errors and usage are written below
 	listen := fs.String("listen", "127.0.0.1:0", "`address` of the Store API")
 	blobListen := fs.String("blob-listen", "", "`address` of the blob endpoint (default: the API's listener)")
-	useTLS := fs.Bool("tls", false, "serve HTTPS with a generated certificate for 127.0.0.1 (trusted through SSL_CERT_FILE)")
+	useTLS := fs.Bool("tls", false, "serve HTTPS with a certificate for localhost, 127.0.0.1 and ::1 from a generated CA (trusted through extra-root-certs)")
 	stage := fs.Duration("stage", 0, "how long every processing status lasts (default 0: each passes at the next read)")
 	var cert optionalDuration
 	fs.Var(&cert, "certification", "how long Certification lasts, a `duration` (default: the -stage value)")
@@ -177,12 +170,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 	certs := [][]byte{entra.CertPEM()}
 	var tlsConfig *tls.Config
 	if *useTLS {
-		c, certPEM, err := selfSigned()
+		ca, err := fakecert.NewCA("storefake CA")
 		if err != nil {
 			return err
 		}
-		tlsConfig = &tls.Config{Certificates: []tls.Certificate{c}, MinVersion: tls.VersionTLS12}
-		certs = append(certs, certPEM)
+		if tlsConfig, err = ca.ServerConfig(); err != nil {
+			return err
+		}
+		certs = append(certs, ca.PEM())
 	}
 	apiURL, err := sim.Listen(*listen, *blobListen, tlsConfig)
 	if err != nil {
@@ -206,7 +201,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		"AZURE_TENANT_ID=" + tenantID,
 		"AZURE_CLIENT_ID=" + clientID,
 		"AZURE_FEDERATED_TOKEN_FILE=" + tokenFile,
-		"SSL_CERT_FILE=" + caFile,
+		"STOREFLIGHT_EXTRA_ROOT_CERTS=" + caFile,
 		"STOREFLIGHT_APPLICATION_ID=" + seedAppID,
 		sf.targetEnv(),
 	}, "\n") + "\n"
@@ -221,32 +216,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	<-sig
 	return nil
-}
-
-// selfSigned makes a certificate for 127.0.0.1 and localhost.
-func selfSigned() (tls.Certificate, []byte, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: "storefake"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(7 * 24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		DNSNames:              []string{"localhost"},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return tls.Certificate{}, nil, err
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, certPEM, nil
 }
 
 func joinPEM(certs [][]byte) []byte {

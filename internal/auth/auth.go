@@ -239,6 +239,7 @@ func clientOptions(cfg *config.Config, opts *Options) (azcore.ClientOptions, err
 	return azcore.ClientOptions{
 		Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: host},
 		Transport: opts.Transport,
+		Retry:     policy.RetryOptions{ShouldRetry: retryUnlessUntrusted},
 	}, nil
 }
 

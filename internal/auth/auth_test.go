@@ -701,3 +701,62 @@ func TestGitHubIDTokenRequestGivesUpAfterThreeAttempts(t *testing.T) {
 		t.Fatalf("err = %v, want the third 502", err)
 	}
 }
+
+// TestSignInOverAnUntrustedCertificateNamesIt signs in with the default
+// transport, which trusts the system's roots and so not the fake's CA, as
+// a runner behind a TLS-inspecting proxy meets a root it does not know:
+// the error names the x509 problem and the host, and says to add the
+// proxy's root, rather than MSAL's bare "server response error".
+func TestSignInOverAnUntrustedCertificateNamesIt(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		setup func(cfg *config.Config, e *authtest.Entra, t *testing.T)
+	}{
+		{"Entra's endpoint (federated token file)", func(cfg *config.Config, e *authtest.Entra, t *testing.T) {
+			p := filepath.Join(t.TempDir(), "tok")
+			if err := os.WriteFile(p, []byte(e.MintIDToken(auth.DefaultAudience, "s", time.Hour)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg.FederatedTokenFile = p
+		}},
+		{"GitHub's ID token endpoint", func(cfg *config.Config, e *authtest.Entra, _ *testing.T) {
+			cfg.GitHub = config.GitHubOIDC{RequestURL: e.IDTokenURL(), RequestToken: config.Secret(e.IDTokenRequestToken())}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEntra(t, authtest.EntraOptions{})
+			cfg := baseConfig(t, e)
+			tt.setup(cfg, e, t)
+			cred, _, err := auth.NewCredential(cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			_, err = getToken(t.Context(), cred)
+			var se *auth.SignInError
+			if !errors.As(err, &se) {
+				t.Fatalf("err = %v (%T), want *SignInError", err, err)
+			}
+			// The message wraps its long lines; the words are compared unwrapped.
+			msg := strings.Join(strings.Fields(err.Error()), " ")
+			host := strings.TrimPrefix(e.URL(), "https://")
+			for _, want := range []string{"x509: certificate signed by unknown authority", host, "extra-root-certs", "SSL_CERT_FILE"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("message lacks %q:\n%s", want, msg)
+				}
+			}
+			if !strings.Contains(se.Hint, "proxy") {
+				t.Errorf("hint %q does not mention the proxy", se.Hint)
+			}
+			// One handshake is enough to know: the certificate will not
+			// become trusted on a second try.
+			if took := time.Since(start); took > 3*time.Second {
+				t.Errorf("the error took %s, want it at once (no retries of a failed verification)", took)
+			}
+			noLeak(t, "error", msg, e.Secrets())
+		})
+	}
+}

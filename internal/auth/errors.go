@@ -53,8 +53,14 @@ func newSignInError(mode Mode, err, cbErr error) *SignInError {
 		head = "could not get the federated token"
 		details = []string{redact.String(cbErr.Error())}
 		e.Hint = callbackHint(mode, cbErr)
+		if f, ok := findTLSFailure(cbErr); ok {
+			e.Hint = f.hint()
+		}
 	case errors.As(err, &afe) && afe.RawResponse != nil:
 		head, details = e.fromResponse(afe.RawResponse)
+	case isTLS(err):
+		f, _ := findTLSFailure(err)
+		head, e.Hint = f.detail(), f.hint()
 	default:
 		// No response: a network failure, a cancelled context, or an error
 		// of azidentity's own. Its first line says which.

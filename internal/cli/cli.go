@@ -138,14 +138,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	rep := ci.Detect(getenv, stdout, ci.Options{Debug: cfg.Debug, OutputFile: cfg.OutputFile})
 	var (
-		cred azcore.TokenCredential
-		mode auth.Mode
+		cred    azcore.TokenCredential
+		mode    auth.Mode
+		clients trustingClients
 	)
 	if !cfg.Simulate {
+		clients = newTrustingClients(cfg)
+		if sm.authTransport != nil {
+			clients.auth = sm.authTransport
+		}
 		// Sign-in is checked in the same round as every other input, so
 		// that a user fixing their inputs meets no second list.
 		var signInErr error
-		cred, mode, signInErr = auth.NewCredential(cfg, &auth.Options{OnSecret: rep.Mask, Transport: sm.authTransport})
+		cred, mode, signInErr = auth.NewCredential(cfg, &auth.Options{OnSecret: rep.Mask, Transport: clients.auth})
 		inputErr = joinInputErrors(inputErr, signInErr)
 	}
 	if inputErr != nil {
@@ -161,7 +166,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.Simulate {
 		st, err = simulate(ctx, cfg, rep)
 	} else {
-		st, err = runStore(ctx, cfg, rep, cred, mode)
+		st, err = runStore(ctx, cfg, rep, cred, mode, clients)
 	}
 	if st != nil {
 		if rerr := st.Report(rep); rerr != nil && !errors.Is(rerr, ci.ErrOutputs) {
@@ -220,10 +225,11 @@ func joinInputErrors(inputs, signIn error) error {
 }
 
 // runStore runs the pipeline against the real Store (or api-url).
-func runStore(ctx context.Context, cfg *config.Config, rep ci.Reporter, cred azcore.TokenCredential, mode auth.Mode) (*steps.State, error) {
+func runStore(ctx context.Context, cfg *config.Config, rep ci.Reporter, cred azcore.TokenCredential, mode auth.Mode, clients trustingClients) (*steps.State, error) {
 	rep.Infof("sign-in: %s, tenant %s, client %s", mode, cfg.TenantID, cfg.ClientID)
 	store, err := storeapi.New(cred, &storeapi.Options{
 		BaseURL:       cfg.APIURL.String(),
+		HTTPClient:    clients.store,
 		RequestBudget: budget(cfg.RequestBudget),
 		Logger:        debugLogger(rep),
 		UserAgent:     "storeflight/" + version.String(),
@@ -231,7 +237,7 @@ func runStore(ctx context.Context, cfg *config.Config, rep ci.Reporter, cred azc
 	if err != nil {
 		return nil, err
 	}
-	return steps.Run(ctx, steps.Deps{Config: cfg, Store: store, Reporter: rep})
+	return steps.Run(ctx, steps.Deps{Config: cfg, Store: store, Reporter: rep, UploadTransport: clients.upload})
 }
 
 // budget maps the request-budget input (0: no limit) onto the client's

@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // packageExts are the file types the Store accepts in a submission's ZIP.
@@ -21,11 +23,29 @@ func isPackageName(name string) bool {
 	return slices.Contains(packageExts, ext)
 }
 
+// globSyntax is how patterns are written on a platform.
+type globSyntax struct {
+	// windows: `\` separates directories as `/` does (it escapes nothing),
+	// and names match whatever their case, as Windows' own file names and
+	// PowerShell's wildcards do. Elsewhere `\` escapes the next character
+	// and case counts, as in a POSIX shell.
+	windows bool
+}
+
+// hostSyntax is the syntax of the platform storeflight runs on.
+var hostSyntax = globSyntax{windows: runtime.GOOS == "windows"}
+
 // expandPackages turns the packages input (paths or globs, one per line or
 // comma separated) into files. Relative patterns start at root ("" for the
 // working directory). Matches come in the order of the patterns, each
 // pattern's matches in lexical order; a file named twice is kept once.
 func expandPackages(root, spec string) ([]Package, []error) {
+	return expandPackagesWith(hostSyntax, root, spec)
+}
+
+// expandPackagesWith is expandPackages with the patterns read in syn, so
+// that the Windows rules are tested on every platform.
+func expandPackagesWith(syn globSyntax, root, spec string) ([]Package, []error) {
 	var pkgs []Package
 	var errs []error
 	seenPath := map[string]bool{}
@@ -34,27 +54,28 @@ func expandPackages(root, spec string) ([]Package, []error) {
 		errs = append(errs, &InputError{Input: "packages", Problem: fmt.Sprintf(format, args...)})
 	}
 	for _, pattern := range splitList(spec) {
-		paths, err := matchPattern(root, pattern)
+		q := quote(pattern)
+		paths, err := syn.match(root, pattern)
 		if err != nil {
-			bad("%q: %v", pattern, err)
+			bad("%s: %v", q, err)
 			continue
 		}
 		if len(paths) == 0 {
-			bad("%q matches no file: check the path, relative to the working directory; globs take *, ?, [...] and **", pattern)
+			bad("%s matches no file: check the path, relative to the working directory; globs take *, ?, [...] and **", q)
 			continue
 		}
 		for _, p := range paths {
 			if !isPackageName(p) {
-				bad("%s (from %q) is not a package: give files ending in %s", p, pattern, strings.Join(packageExts, " "))
+				bad("%s (from %s) is not a package: give files ending in %s", p, q, strings.Join(packageExts, " "))
 				continue
 			}
 			fi, err := os.Stat(p)
 			if err != nil || !fi.Mode().IsRegular() {
-				bad("%s (from %q) is not a regular file", p, pattern)
+				bad("%s (from %s) is not a regular file", p, q)
 				continue
 			}
 			if !startsLikeZIP(p) {
-				bad("%s (from %q) is not a package: .msix, .appx, their bundles and upload files are ZIP archives, and this file is not one (was the build's output path right?)", p, pattern)
+				bad("%s (from %s) is not a package: .msix, .appx, their bundles and upload files are ZIP archives, and this file is not one (was the build's output path right?)", p, q)
 				continue
 			}
 			clean := filepath.Clean(p)
@@ -85,23 +106,42 @@ func splitList(s string) []string {
 	return out
 }
 
-func hasMeta(s string) bool {
+// quote puts a pattern in quotes as the user wrote it: %q would double
+// every backslash of a Windows path. Only a pattern that a plain quote
+// would make ambiguous (a quote or an invisible character in it) is
+// escaped.
+func quote(s string) string {
+	if strings.ContainsFunc(s, func(r rune) bool { return r == '"' || !unicode.IsPrint(r) }) {
+		return strconv.Quote(s)
+	}
+	return `"` + s + `"`
+}
+
+func (syn globSyntax) hasMeta(s string) bool {
 	chars := `*?[`
-	if runtime.GOOS != "windows" {
+	if !syn.windows {
 		chars += `\`
 	}
 	return strings.ContainsAny(s, chars)
 }
 
-// matchPattern returns the files a pattern names. A pattern without glob
+// toSlash turns the pattern's separators into '/'.
+func (syn globSyntax) toSlash(pattern string) string {
+	if syn.windows {
+		return strings.ReplaceAll(pattern, `\`, "/")
+	}
+	return filepath.ToSlash(pattern)
+}
+
+// match returns the files a pattern names. A pattern without glob
 // characters names one path, returned as is (the caller reports it if it is
 // not a package file). Otherwise the literal directories before the first
 // glob character are walked and each file's path below them is matched
 // component by component, ** standing for any number of directories.
 // Directories are never matches: a glob names files.
-func matchPattern(root, pattern string) ([]string, error) {
-	slashed := filepath.ToSlash(pattern)
-	if !hasMeta(slashed) {
+func (syn globSyntax) match(root, pattern string) ([]string, error) {
+	slashed := syn.toSlash(pattern)
+	if !syn.hasMeta(slashed) {
 		p := filepath.FromSlash(slashed)
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(root, p)
@@ -113,7 +153,7 @@ func matchPattern(root, pattern string) ([]string, error) {
 	}
 	parts := strings.Split(slashed, "/")
 	i := 0
-	for i < len(parts) && !hasMeta(parts[i]) {
+	for i < len(parts) && !syn.hasMeta(parts[i]) {
 		i++
 	}
 	base := strings.Join(parts[:i], "/")
@@ -123,6 +163,9 @@ func matchPattern(root, pattern string) ([]string, error) {
 	rest := parts[i:]
 	for _, r := range rest {
 		if _, err := path.Match(r, ""); err != nil {
+			if syn.windows {
+				return nil, errors.New("malformed glob: check its [...]")
+			}
 			return nil, errors.New("malformed glob: check its [...] and \\ escapes")
 		}
 	}
@@ -156,7 +199,7 @@ func matchPattern(root, pattern string) ([]string, error) {
 			}
 			return nil
 		}
-		if matchComponents(rest, comps) {
+		if matchComponents(rest, comps, syn.windows) {
 			if base == "" && !filepath.IsAbs(pattern) && root == "" {
 				p = rel
 			}
@@ -171,8 +214,9 @@ func matchPattern(root, pattern string) ([]string, error) {
 }
 
 // matchComponents matches path components against pattern components; "**"
-// matches zero or more whole components.
-func matchComponents(pat, name []string) bool {
+// matches zero or more whole components. With foldCase, letters match
+// whatever their case.
+func matchComponents(pat, name []string, foldCase bool) bool {
 	for len(pat) > 0 {
 		if pat[0] == "**" {
 			for len(pat) > 0 && pat[0] == "**" {
@@ -182,7 +226,7 @@ func matchComponents(pat, name []string) bool {
 				return true
 			}
 			for i := range len(name) + 1 {
-				if matchComponents(pat, name[i:]) {
+				if matchComponents(pat, name[i:], foldCase) {
 					return true
 				}
 			}
@@ -191,7 +235,11 @@ func matchComponents(pat, name []string) bool {
 		if len(name) == 0 {
 			return false
 		}
-		if ok, _ := path.Match(pat[0], name[0]); !ok {
+		p, n := pat[0], name[0]
+		if foldCase {
+			p, n = strings.ToLower(p), strings.ToLower(n)
+		}
+		if ok, _ := path.Match(p, n); !ok {
 			return false
 		}
 		pat, name = pat[1:], name[1:]

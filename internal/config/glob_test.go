@@ -58,19 +58,52 @@ func TestExpandPackages(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, errs := expandPackages(root, tt.spec)
-			if len(errs) > 0 {
-				t.Fatalf("errors: %v", errs)
-			}
-			var want []Package
-			for _, w := range tt.want {
-				p := filepath.Join(root, filepath.FromSlash(w))
-				want = append(want, Package{Path: p, ZIPName: filepath.Base(p)})
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("expandPackages(%q) (-want +got):\n%s", tt.spec, diff)
-			}
+			checkExpand(t, globSyntax{}, root, tt.spec, tt.want)
 		})
+	}
+}
+
+// TestExpandPackagesWindowsRules reads patterns as storeflight does on
+// Windows, on every platform: backslashes separate directories and case is
+// ignored, so the pattern a Windows build script names (out\**\*.MSIX)
+// finds the files its packaging tool wrote (.msix).
+func TestExpandPackagesWindowsRules(t *testing.T) {
+	t.Parallel()
+	root := tree(t, "win/a/b/App_1.0_x64.msix", "win/a/App_1.0_arm64.Msix", "win/Bundle.msixbundle", "win/c/notes.txt")
+	tests := []struct {
+		name string
+		spec string
+		want []string // slash paths relative to the root
+	}{
+		{"backslashes, double star, upper-case extension", `win\**\*.MSIX`, []string{"win/a/App_1.0_arm64.Msix", "win/a/b/App_1.0_x64.msix"}},
+		{"mixed separators", `win/a\**/*.msix`, []string{"win/a/App_1.0_arm64.Msix", "win/a/b/App_1.0_x64.msix"}},
+		{"mixed-case name", `win\*\b\app_1.0_X64.*`, []string{"win/a/b/App_1.0_x64.msix"}},
+		{"class ignores case", `win\**\App_1.0_[X]*`, []string{"win/a/b/App_1.0_x64.msix"}},
+		{"question mark", `win\BUNDLE.MSIXBUNDL?`, []string{"win/Bundle.msixbundle"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			checkExpand(t, globSyntax{windows: true}, root, tt.spec, tt.want)
+		})
+	}
+}
+
+// checkExpand expands spec in syn under root and wants the files want
+// (slash paths relative to root), in order, and no error.
+func checkExpand(t *testing.T, syn globSyntax, root, spec string, want []string) {
+	t.Helper()
+	got, errs := expandPackagesWith(syn, root, spec)
+	if len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	var wantPkgs []Package
+	for _, w := range want {
+		p := filepath.Join(root, filepath.FromSlash(w))
+		wantPkgs = append(wantPkgs, Package{Path: p, ZIPName: filepath.Base(p)})
+	}
+	if diff := cmp.Diff(wantPkgs, got); diff != "" {
+		t.Errorf("expandPackagesWith(%+v, %q) (-want +got):\n%s", syn, spec, diff)
 	}
 }
 
@@ -159,8 +192,72 @@ func TestMatchComponents(t *testing.T) {
 		{"a/b", "a", false},
 	}
 	for _, tt := range tests {
-		if got := matchComponents(strings.Split(tt.pat, "/"), strings.Split(tt.name, "/")); got != tt.want {
+		if got := matchComponents(strings.Split(tt.pat, "/"), strings.Split(tt.name, "/"), false); got != tt.want {
 			t.Errorf("matchComponents(%q, %q) = %v, want %v", tt.pat, tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestGlobSyntaxDiffers checks what only one platform's rules allow: a
+// POSIX pattern's case counts and its backslash escapes.
+func TestGlobSyntaxDiffers(t *testing.T) {
+	t.Parallel()
+	root := tree(t, "out/App.msix", "out/[1]/Odd.msix")
+	tests := []struct {
+		name    string
+		windows bool
+		spec    string
+		want    []string // slash paths relative to the root; nil: no match
+	}{
+		{"POSIX: case counts", false, "out/*.MSIX", nil},
+		{"Windows: case is ignored", true, "out/*.MSIX", []string{"out/App.msix"}},
+		{"POSIX: backslash escapes a bracket", false, `out/\[1\]/*.msix`, []string{"out/[1]/Odd.msix"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, errs := expandPackagesWith(globSyntax{windows: tt.windows}, root, tt.spec)
+			var gotRel []string
+			for _, p := range got {
+				rel, err := filepath.Rel(root, p.Path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				gotRel = append(gotRel, filepath.ToSlash(rel))
+			}
+			if diff := cmp.Diff(tt.want, gotRel); diff != "" {
+				t.Errorf("matches (-want +got):\n%s", diff)
+			}
+			if (tt.want == nil) != (len(errs) > 0) {
+				t.Errorf("errors %v, want an error only when nothing matches", errs)
+			}
+		})
+	}
+}
+
+// TestPackageErrorsQuoteWindowsPatternsAsWritten checks that a message shows
+// a Windows pattern with its backslashes single, as the user typed it.
+func TestPackageErrorsQuoteWindowsPatternsAsWritten(t *testing.T) {
+	t.Parallel()
+	root := tree(t, "out/App.msix", "out/notes.txt")
+	tests := []struct {
+		name, spec, want string
+	}{
+		{"no match", `out\**\*.appx`, `"out\**\*.appx" matches no file`},
+		{"not a package", `out\*.TXT`, `(from "out\*.TXT") is not a package`},
+		{"malformed", `out\[.msix`, `"out\[.msix": malformed glob: check its [...]`},
+		{"a quote in the pattern is escaped", `out\"*.msix`, `"out\\\"*.msix" matches no file`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, errs := expandPackagesWith(globSyntax{windows: true}, root, tt.spec)
+			if len(errs) != 1 {
+				t.Fatalf("errors %v, want one", errs)
+			}
+			if msg := errs[0].Error(); !strings.Contains(msg, tt.want) {
+				t.Errorf("error %s\nwant it to contain %s", msg, tt.want)
+			}
+		})
 	}
 }

@@ -83,6 +83,7 @@ var Inputs = []Input{
 	{Name: "output-file", Group: GroupRun, Description: "also write every output to this file (JSON, or dotenv if it ends in .env); its folder must exist (GitLab CI: storeflight.env when unset)"},
 	{Name: "api-url", Group: GroupRun, Default: "https://manage.devcenter.microsoft.com", Description: "Store API base URL (tests, proxies)"},
 	{Name: "authority-host", Group: GroupSignIn, Default: "https://login.microsoftonline.com/", Description: "Entra authority host (tests, sovereign clouds)"},
+	{Name: "extra-root-certs", Group: GroupRun, Description: "file of PEM root certificates to trust besides the system's (a TLS-inspecting proxy, a local simulator); works on every OS, unlike SSL_CERT_FILE"},
 	{Name: "debug", Group: GroupRun, Default: "false", Description: "log every request's method, path, status and correlation ID (also on with RUNNER_DEBUG=1, SYSTEM_DEBUG=true or CI_DEBUG_TRACE=true)"},
 }
 

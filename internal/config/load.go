@@ -87,6 +87,7 @@ func load(args []string, getenv func(string) string, root string) (*Config, erro
 	c.DryRun = p.boolean("dry-run")
 	c.OutputFile = raw["output-file"].text
 	c.APIURL = p.url("api-url", true)
+	c.ExtraRootCerts = p.extraRootCerts(root)
 	c.Debug = p.boolean("debug") || getenv("RUNNER_DEBUG") == "1" ||
 		strings.EqualFold(getenv("SYSTEM_DEBUG"), "true") || strings.EqualFold(getenv("CI_DEBUG_TRACE"), "true")
 

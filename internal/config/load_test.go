@@ -580,7 +580,7 @@ func TestInputsTable(t *testing.T) {
 		"rollout-percentage", "halt-rollout", "finalize-rollout", "rollout-steps", "health-gate", "health-max-ratio",
 		"health-min-failures", "health-data-lag", "on-unhealthy", "mandatory-update", "mandatory-update-effective-date", "target-publish-mode", "target-publish-date",
 		"notes-for-certification", "commit", "wait-for", "poll-interval", "max-poll-interval", "timeout", "on-timeout",
-		"request-budget", "dry-run", "simulate", "output-file", "api-url", "authority-host", "debug"}
+		"request-budget", "dry-run", "simulate", "output-file", "api-url", "authority-host", "extra-root-certs", "debug"}
 	var got []string
 	for _, in := range Inputs {
 		got = append(got, in.Name)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/x509"
 	"errors"
 	"net/url"
 	"time"
@@ -201,6 +202,10 @@ type Config struct {
 	Debug         bool
 	OutputFile    string
 	APIURL        *url.URL
+
+	// ExtraRootCerts are trusted besides the system's roots
+	// (extra-root-certs); see TLSClientConfig.
+	ExtraRootCerts []*x509.Certificate
 
 	// Meta flags: print and exit.
 	ShowHelp    bool

@@ -1,8 +1,11 @@
 // Package authtest is a fake of everything storeflight talks to when it
 // signs in: Entra ID's v2 endpoints (OpenID discovery and the token
 // endpoint), GitHub Actions' OIDC ID-token endpoint and the Azure Pipelines
-// OIDC endpoint. It serves real TLS on 127.0.0.1, so azidentity and MSAL run
-// unmodified against it (they refuse plain http), and it checks what real
+// OIDC endpoint. It serves real TLS on 127.0.0.1, with a certificate also
+// valid for localhost signed by a CA of its own (internal/fakecert), so
+// azidentity and MSAL run unmodified against it (they refuse plain http),
+// and a process that does not trust the CA meets the error a TLS-inspecting
+// proxy causes. It checks what real
 // Entra checks: the client assertion must be a token this fake issued, for
 // the right audience, not expired; the secret must match.
 //
@@ -15,7 +18,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -25,6 +27,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/storeflight/storeflight/internal/fakecert"
 )
 
 // Defaults of EntraOptions.
@@ -104,6 +108,7 @@ type IDTokenRequest struct {
 // Entra is a running fake. Its methods are safe for concurrent use.
 type Entra struct {
 	srv  *httptest.Server
+	ca   *fakecert.CA
 	opts EntraOptions
 
 	requestToken string // ACTIONS_ID_TOKEN_REQUEST_TOKEN
@@ -168,7 +173,18 @@ func Start(opts EntraOptions) *Entra {
 		// Anything else is a client bug worth seeing in the test output.
 		http.Error(w, "authtest: no such endpoint: "+r.Method+" "+r.URL.Path, http.StatusNotFound)
 	})
-	e.srv = httptest.NewTLSServer(mux)
+	ca, err := fakecert.NewCA("authtest Entra ID CA")
+	if err != nil {
+		panic(err) // only when the system has no randomness
+	}
+	tlsConfig, err := ca.ServerConfig()
+	if err != nil {
+		panic(err)
+	}
+	e.ca = ca
+	e.srv = httptest.NewUnstartedServer(mux)
+	e.srv.TLS = tlsConfig
+	e.srv.StartTLS()
 	return e
 }
 
@@ -181,11 +197,10 @@ func (e *Entra) URL() string { return e.srv.URL }
 // Client returns an HTTP client that trusts the fake's certificate.
 func (e *Entra) Client() *http.Client { return e.srv.Client() }
 
-// CertPEM returns the server certificate in PEM form, for SSL_CERT_FILE
-// when a separate process must trust the fake.
-func (e *Entra) CertPEM() []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e.srv.Certificate().Raw})
-}
+// CertPEM returns the certificate of the CA that signed the fake's, in PEM
+// form, for the extra-root-certs input or SSL_CERT_FILE when a separate
+// process must trust the fake.
+func (e *Entra) CertPEM() []byte { return e.ca.PEM() }
 
 // IDTokenURL is the value for ACTIONS_ID_TOKEN_REQUEST_URL. Like the real
 // one it already carries a query, which the client must keep.

@@ -35,6 +35,15 @@ func TestCertPEMLetsAnotherClientTrustTheFake(t *testing.T) {
 	if doc.Issuer != e.URL()+"/t/v2.0" || doc.TokenEndpoint != e.URL()+"/t/oauth2/v2.0/token" {
 		t.Errorf("discovery document: %+v", doc)
 	}
+
+	// The certificate names localhost too, for verifiers that match no IP
+	// address (Windows' own, golang/go#37176).
+	local := strings.Replace(e.URL(), "127.0.0.1", "localhost", 1)
+	resp2, err := c.Get(local + "/t/v2.0/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatalf("by the name localhost: %v", err)
+	}
+	resp2.Body.Close()
 }
 
 func TestTokenEndpointChecksTheAssertion(t *testing.T) {

@@ -1,0 +1,15 @@
+#include <windows.h>
+
+BOOLEAN WINAPI SystemFunction036(PVOID buffer, ULONG length);
+
+__declspec(dllexport) BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T length)
+{
+	while (length > 0) {
+		ULONG n = length > 0x40000000 ? 0x40000000 : (ULONG)length;
+		if (!SystemFunction036(data, n))
+			return FALSE;
+		data += n;
+		length -= n;
+	}
+	return TRUE;
+}
