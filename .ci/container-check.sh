@@ -173,7 +173,7 @@ crun minimal-release "${common[@]}" -v "$ws:/work" -w /work -v "$fake_token:/sec
   -e STOREFLIGHT_EXTRA_ROOT_CERTS=/certs/storefake-ca.pem \
   "$tag/minimal" --packages 'out/**/*.msix' --rollout-percentage 10 --wait-for committed
 expect minimal-release 0
-has minimal-release '##vso\[task\.setvariable variable=STOREFLIGHT_(OUT_)?SUBMISSION_ID;isoutput=true\][0-9]+'
+has minimal-release '##vso\[task\.setvariable variable=STOREFLIGHT_OUT_SUBMISSION_ID;isoutput=true\][0-9]+'
 has minimal-release 'Contoso.Notes_1.1.0.0_arm64.msix'
 crun minimal-badinput "${common[@]}" -e TF_BUILD=True "$tag/minimal" --rollout-percentage 150
 expect minimal-badinput 2
@@ -196,8 +196,8 @@ crun gitlab-release -i "${common[@]}" -v "$ws:$project" \
   "$tag/shell" sh -c "$detect" -- <"$work/gitlab-job.sh"
 expect gitlab-release 0
 has gitlab-release 'job done'
-if grep -qE '^STOREFLIGHT_(OUT_)?SUBMISSION_ID=[0-9]+$' "$ws/storeflight.env" 2>/dev/null; then
-  ok "gitlab-release: dotenv report storeflight.env in the project: $(grep -E '^STOREFLIGHT_(OUT_)?SUBMISSION_ID=' "$ws/storeflight.env")"
+if grep -qE '^STOREFLIGHT_OUT_SUBMISSION_ID=[0-9]+$' "$ws/storeflight.env" 2>/dev/null; then
+  ok "gitlab-release: dotenv report storeflight.env in the project: $(grep -E '^STOREFLIGHT_OUT_SUBMISSION_ID=' "$ws/storeflight.env")"
 else
   bad "gitlab-release: no submission ID in the project's storeflight.env"
 fi
