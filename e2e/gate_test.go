@@ -187,7 +187,7 @@ func testGateHalt(t *testing.T) {
 			ann = l
 		}
 	}
-	for _, want := range []string{"the health gate halted the rollout of submission", "crash: new ", ", ratio ", "on the window and on the window ending a day earlier"} {
+	for _, want := range []string{"the health gate halted the rollout of submission", "crash: new ", ", ratio ", "on both windows"} {
 		if !strings.Contains(ann, want) {
 			t.Errorf("halt annotation lacks %q: %q\n%s", want, ann, halted.log())
 		}

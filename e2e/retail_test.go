@@ -191,7 +191,7 @@ func testRetailRerun(t *testing.T) {
 			t.Errorf("the re-run changed something: %s %s", r.Method, r.Path)
 		}
 	}
-	if !strings.Contains(again.Stdout, "is this run's earlier one") {
+	if !strings.Contains(again.Stdout, "an earlier run of these inputs left it") {
 		t.Errorf("the re-run does not say it recognised its release\n%s", again.log())
 	}
 }
