@@ -208,9 +208,6 @@ func (e *tokenError) Unwrap() error { return e.err }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	if err := t.budget.wait(ctx); err != nil {
-		return nil, &notSentError{err}
-	}
 	r := req.Clone(ctx)
 	r.Header.Set(headerRequestID, newGUID())
 	r.Header.Del("Authorization")
@@ -220,6 +217,12 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, &notSentError{&tokenError{err}}
 		}
 		r.Header.Set("Authorization", "Bearer "+tok.Token)
+	}
+	// The budget's slot is taken last, right before the request leaves: a
+	// slot taken before a slow sign-in would date the request too early,
+	// and the Store would count more of them in its minute than the budget.
+	if err := t.budget.wait(ctx); err != nil {
+		return nil, &notSentError{err}
 	}
 	start := time.Now()
 	resp, err := t.next.RoundTrip(r)

@@ -25,6 +25,8 @@ type fakeCred struct {
 	calls  int
 	scopes [][]string
 	err    error
+	// onCall, when set, runs at each call (a slow sign-in, say).
+	onCall func(call int)
 }
 
 func (f *fakeCred) GetToken(_ context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
@@ -32,6 +34,9 @@ func (f *fakeCred) GetToken(_ context.Context, o policy.TokenRequestOptions) (az
 	defer f.mu.Unlock()
 	f.calls++
 	f.scopes = append(f.scopes, o.Scopes)
+	if f.onCall != nil {
+		f.onCall(f.calls)
+	}
 	if f.err != nil {
 		return azcore.AccessToken{}, f.err
 	}

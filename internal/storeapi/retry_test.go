@@ -270,6 +270,34 @@ func TestRequestBudget(t *testing.T) {
 			t.Errorf("%d attempts, slept %v; want 3 and 1m", m.attempts(), slept)
 		}
 	})
+	t.Run("a slow sign-in does not squeeze the minute", func(t *testing.T) {
+		t.Parallel()
+		// The first token takes 5s; the budget's minute must run from
+		// when a request leaves, or the Store sees 3 requests in 55s.
+		fake := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		m := &memStore{steps: []step{{status: 200, body: `{}`}}}
+		var arrivals []time.Time
+		c, cred := newMemClient(t, m, func(o *Options) {
+			o.Clock, o.RequestBudget = fake, 2
+			o.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				arrivals = append(arrivals, fake.Now())
+				return m.RoundTrip(r)
+			})}
+		})
+		cred.onCall = func(call int) {
+			if call == 1 {
+				fake.Advance(5 * time.Second)
+			}
+		}
+		for i := range 3 {
+			if _, err := c.SubmissionStatus(t.Context(), flightKey); err != nil {
+				t.Fatalf("request %d: %v", i, err)
+			}
+		}
+		if got := arrivals[2].Sub(arrivals[0]); got < time.Minute {
+			t.Errorf("3 requests reached the Store within %v with a budget of 2 a minute", got)
+		}
+	})
 	t.Run("negative means no limit", func(t *testing.T) {
 		t.Parallel()
 		fake := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
@@ -302,3 +330,8 @@ func TestRequestBudget(t *testing.T) {
 		}
 	})
 }
+
+// roundTripFunc makes a function an http.RoundTripper.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
