@@ -87,6 +87,16 @@ func (e *UnhealthyError) Error() string {
 		e.Target, formatPct(e.Percentage), indent(e.Result.Reason), indent(e.Result.Figures()))
 }
 
+// headline is the decision and its reason on one line, without the
+// figures.
+func (e *UnhealthyError) headline() string {
+	what := "the health gate halted the rollout"
+	if !e.Halted {
+		what = "the health gate found the new packages unhealthy"
+	}
+	return fmt.Sprintf("%s at %s%%: %s", what, formatPct(e.Percentage), e.Result.Reason)
+}
+
 // indent indents every line of text by two spaces, as the continuation
 // lines of a failure are.
 func indent(text string) string {

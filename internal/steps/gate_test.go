@@ -285,6 +285,10 @@ func TestGateHaltsOnceTheEvidenceIsThere(t *testing.T) {
 	if outs[OutRolloutDecision] != "halt" || outs[OutRolloutStatus] != string(storeapi.RolloutStopped) || !s.Halted {
 		t.Errorf("rollout-decision %q, rollout-status %q, halted %v", outs[OutRolloutDecision], outs[OutRolloutStatus], s.Halted)
 	}
+	// The summary leads with the halt, which succeeded, not with a failure.
+	if sum := s.SummaryMarkdown(); !strings.HasPrefix(sum, "## storeflight: halted\n") || !strings.Contains(sum, nextHalted) {
+		t.Errorf("the summary of a halt does not lead with it and what to do next:\n%s", sum)
+	}
 	if h := healthOutput(t, s); h["decision"] != "halt" || h["rule"] != health.RuleRegression {
 		t.Errorf("health output: %v", h)
 	}

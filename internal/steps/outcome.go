@@ -25,6 +25,9 @@ const (
 	OutcomeTimedOut    Outcome = "timed out"
 	OutcomeInterrupted Outcome = "interrupted"
 	OutcomeHeld        Outcome = "held"
+	// OutcomeHalted is the health gate's halt of a bad build (exit 4):
+	// the halt itself succeeded.
+	OutcomeHalted Outcome = "halted"
 )
 
 // Ending says why a run did not simply succeed: the step it stopped in,
@@ -40,6 +43,9 @@ type Ending struct {
 	Answer *Answer
 	// Next is what to do next; "" when What already says it.
 	Next string
+	// Details are lines the log adds under the headline (the health
+	// gate's figures), which the summary shows in a section of its own.
+	Details []string
 }
 
 // Answer is a failed call as the service answered it.
@@ -78,6 +84,9 @@ const (
 	nextStoreBusy = "the Store failed or was busy: re-run with the same inputs later; the run continues from what the Store says"
 	nextConflict  = "the submission's state does not allow this, or it changed meanwhile; check it in Partner Center, then re-run with the same inputs"
 	nextNotFound  = "check application-id, the flight (flight-id or flight-name) and submission-id against Partner Center"
+	nextUnhealthy = "nothing was changed, as on-unhealthy: fail asks: decide in Partner Center, or run with halt-rollout: true to halt it"
+	nextHalted    = "devices that have the new packages keep them; fix the build and release it again " +
+		"(the Store clones the halted submission: keep package-mode: replace, the default)"
 )
 
 // endingOf describes the failure err of step.
@@ -90,7 +99,13 @@ func endingOf(step string, err error) Ending {
 	}
 	var signIn *auth.SignInError
 	var se *storeapi.Error
+	var unhealthy *UnhealthyError
 	switch {
+	case errors.As(err, &unhealthy):
+		// The gate's section of the summary has the figures; the headline
+		// keeps the decision and its reason.
+		e.What = redact.String(unhealthy.headline())
+		e.Details = strings.Split(unhealthy.Result.Figures(), "\n")
 	case errors.As(err, &signIn):
 		e.Answer = &Answer{Service: "Entra ID", HTTPStatus: signIn.StatusCode, Code: signIn.Code,
 			Message: signIn.Description, CorrelationID: signIn.CorrelationID}
@@ -131,9 +146,14 @@ func nextStep(err error) string {
 	var se *storeapi.Error
 	var failed *SubmissionFailedError
 	var input *config.InputError
+	var unhealthy *UnhealthyError
 	switch {
 	case errors.Is(err, ErrTimedOut):
 		return nextTimedOut
+	case errors.As(err, &unhealthy) && unhealthy.Halted:
+		return nextHalted
+	case errors.As(err, &unhealthy):
+		return nextUnhealthy
 	case errors.As(err, &failed):
 		return nextStartOver
 	case errors.As(err, &input):
@@ -176,6 +196,7 @@ func (e *Ending) lines() []string {
 		out = append(breakHeadline(head), a.headline())
 	}
 	out = append(out, clauses[1:]...)
+	out = append(out, e.Details...)
 	if e.Answer != nil {
 		out = append(out, e.Answer.details()...)
 	}

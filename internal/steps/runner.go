@@ -140,8 +140,12 @@ func runStep(ctx context.Context, s *State, st Step) error {
 // a *StepError.
 func (s *State) stop(step string, err error) *StepError {
 	s.Outcome = OutcomeFailed
-	if errors.Is(err, ErrTimedOut) {
+	var unhealthy *UnhealthyError
+	switch {
+	case errors.Is(err, ErrTimedOut):
 		s.Outcome = OutcomeTimedOut
+	case errors.As(err, &unhealthy) && unhealthy.Halted:
+		s.Outcome = OutcomeHalted
 	}
 	e := &StepError{Ending: endingOf(step, err), Err: err}
 	s.Ending = &e.Ending
