@@ -114,7 +114,7 @@ elif [ "$engine" = podman ] && command -v runc >/dev/null \
 else
   cat "$work/probe.log" "$work/probe2.log" 2>/dev/null >&2
   echo "container-check: $engine cannot start a container on this machine" >&2
-  exit 1
+  exit 77 # not a failure of the images: .ci/run says the check was skipped
 fi
 
 # The workspace a CI system mounts: two packages in nested folders.
