@@ -155,6 +155,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if inputErr != nil {
 		reportInputErrors(rep, inputErr)
+		if err := rep.Summary(inputSummary(inputErr)); err != nil {
+			rep.Warning("job summary", err.Error())
+		}
 		return closeReporter(rep, stderr, ExitInvalid)
 	}
 	rep.Infof("storeflight %s", version.String())
@@ -306,6 +309,26 @@ func reportInputErrors(rep ci.Reporter, err error) {
 		rep.Error("invalid input", clauseLines(e.Error()))
 	}
 }
+
+// inputSummary is the job summary of a run refused for its inputs: it
+// leads with the outcome, as every summary does, and lists the problems.
+func inputSummary(err error) string {
+	var b strings.Builder
+	b.WriteString("## storeflight: invalid inputs\n\nNothing was sent to the Store.\n\n")
+	var ie *config.InputError
+	for _, e := range flatten(err) {
+		if errors.As(e, &ie) {
+			fmt.Fprintf(&b, "- `%s`: %s\n", ie.Input, oneLine(ie.Problem))
+			continue
+		}
+		fmt.Fprintf(&b, "- %s\n", oneLine(e.Error()))
+	}
+	b.WriteString("- **Next**: correct the inputs named above and run again; `storeflight --help` lists every input\n")
+	return b.String()
+}
+
+// oneLine joins a problem's lines, for a Markdown list item.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // longLine is the longest line an input problem keeps on one line.
 const longLine = 118

@@ -150,3 +150,22 @@ func TestSignalContextStop(t *testing.T) {
 		t.Error("the context is still live after stop")
 	}
 }
+
+// TestInvalidInputsSummary: a run refused for its inputs still writes a job
+// summary that leads with the outcome and names every problem.
+func TestInvalidInputsSummary(t *testing.T) {
+	t.Parallel()
+	e := newRunEnv(t, nil).github()
+	if code := e.run(t, "--application-id=9NBLGGH4R315", "--flight-name=Beta", "--rollout-percentage=500", "--wait-for=soon"); code != ExitInvalid {
+		t.Fatalf("exit code %d, want %d", code, ExitInvalid)
+	}
+	sum := readFile(t, e.path("step_summary"))
+	if !strings.HasPrefix(sum, "## storeflight: invalid inputs\n") {
+		t.Errorf("the summary does not lead with the outcome:\n%s", sum)
+	}
+	for _, want := range []string{"- `rollout-percentage`: ", "- `wait-for`: ", "Nothing was sent to the Store", "**Next**"} {
+		if !strings.Contains(sum, want) {
+			t.Errorf("the summary lacks %q:\n%s", want, sum)
+		}
+	}
+}
