@@ -167,17 +167,7 @@ func uploadPackage(t *testing.T, hc *http.Client, sasURL, name, version string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPut, strings.ReplaceAll(sasURL, "+", "%2B"), &archive)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("x-ms-blob-type", "BlockBlob")
-	resp, err := hc.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("upload: %s", resp.Status)
+	if err := storefake.PutBlob(t.Context(), hc, sasURL, &archive); err != nil {
+		t.Fatalf("upload: %v", err)
 	}
 }

@@ -149,18 +149,8 @@ func uploadTo(t *testing.T, hc *http.Client, sasURL string, files map[string][]b
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPut, strings.ReplaceAll(sasURL, "+", "%2B"), &buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("x-ms-blob-type", "BlockBlob")
-	resp, err := hc.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("upload: %s", resp.Status)
+	if err := storefake.PutBlob(t.Context(), hc, sasURL, &buf); err != nil {
+		t.Fatalf("upload: %v", err)
 	}
 }
 
